@@ -1,0 +1,131 @@
+"""Domain errors shared by every layer below the gRPC edge.
+
+Each error knows its `reason` (the `google.rpc.ErrorInfo.reason` of DESIGN.md) and a
+message that names the object, but nothing of gRPC: `services.errors` holds the one
+table that maps these classes to status codes. `metadata` ends up in
+`ErrorInfo.metadata` (for example the offset of a block that failed its checksum).
+"""
+
+from __future__ import annotations
+
+
+class BlockstoreError(Exception):
+    """Base of every error a client may see; `reason` is the ErrorInfo reason."""
+
+    reason: str = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, **metadata: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.metadata = {k: str(v) for k, v in metadata.items()}
+
+
+# --- not found ------------------------------------------------------------------------
+class VolumeNotFound(BlockstoreError):
+    reason = "INVALID_VOLUME_ID"
+
+
+class SnapshotNotFound(BlockstoreError):
+    reason = "INVALID_SNAPSHOT_ID"
+
+
+# --- invalid argument -----------------------------------------------------------------
+class InvalidArgument(BlockstoreError):
+    """Generic malformed request field (page tokens, page sizes, ranges ...)."""
+
+    reason = "INVALID_ARGUMENT"
+
+
+class InvalidVolumeSize(InvalidArgument):
+    reason = "INVALID_VOLUME_SIZE"
+
+
+class InvalidChunkSize(InvalidArgument):
+    reason = "INVALID_CHUNK_SIZE"
+
+
+class InvalidProgress(InvalidArgument):
+    reason = "INVALID_PROGRESS"
+
+
+class MalformedChunkToken(InvalidArgument):
+    """A chunk token given at snapshot creation is not 32 bytes, misaligned or out of range."""
+
+    reason = "INVALID_CHUNK_TOKEN"
+
+
+class ChecksumMismatch(InvalidArgument):
+    reason = "CHECKSUM_MISMATCH"
+
+
+class UnalignedBlock(InvalidArgument):
+    reason = "UNALIGNED_BLOCK"
+
+
+class DuplicateBlock(InvalidArgument):
+    reason = "DUPLICATE_BLOCK"
+
+
+class InvalidLineage(InvalidArgument):
+    """Two snapshots compared by ListChangedBlocks are not of one volume lineage."""
+
+    reason = "INVALID_SNAPSHOT_LINEAGE"
+
+
+# --- out of range ---------------------------------------------------------------------
+class BlockOutOfRange(BlockstoreError):
+    reason = "BLOCK_OUT_OF_RANGE"
+
+
+# --- failed precondition --------------------------------------------------------------
+class FailedPrecondition(BlockstoreError):
+    reason = "FAILED_PRECONDITION"
+
+
+class UnknownChunkToken(FailedPrecondition):
+    """A chunk token given at snapshot creation is not in the caller's chunk set."""
+
+    reason = "INVALID_CHUNK_TOKEN"
+
+
+class UnknownChunkReference(FailedPrecondition):
+    """An uploaded block references a token the caller's account does not hold."""
+
+    reason = "UNKNOWN_CHUNK_TOKEN"
+
+
+class DataVersionConflict(FailedPrecondition):
+    reason = "INVALID_DATA_VERSION"
+
+
+class SnapshotAlreadyComplete(FailedPrecondition):
+    reason = "SNAPSHOT_ALREADY_COMPLETE"
+
+
+class NotEarliestOutstanding(FailedPrecondition):
+    reason = "NOT_EARLIEST_OUTSTANDING"
+
+
+class SnapshotHasDependentVolumes(FailedPrecondition):
+    reason = "SNAPSHOT_HAS_DEPENDENT_VOLUMES"
+
+
+# --- already exists -------------------------------------------------------------------
+class IdempotencyKeyReused(BlockstoreError):
+    reason = "IDEMPOTENCY_KEY_REUSED"
+
+
+# --- authentication -------------------------------------------------------------------
+class AuthenticationFailed(BlockstoreError):
+    reason = "AUTHENTICATION_FAILED"
+
+
+# --- data loss ------------------------------------------------------------------------
+class ChunkCorrupt(BlockstoreError):
+    """A stored chunk no longer matches its BLAKE3 token (or is missing)."""
+
+    reason = "CHUNK_CORRUPT"
+
+
+class ChunkMissing(ChunkCorrupt):
+    reason = "CHUNK_MISSING"

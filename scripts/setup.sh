@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates .venv/ in the repository root and installs the project into it
+# (editable), so .venv/bin/blockstore exists. Pass --test for test tooling.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+if [ "${1:-}" = "--test" ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+  if [ ! -x node_modules/.bin/buf ]; then
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+else
+  .venv/bin/python -m pip install -q -e .
+fi

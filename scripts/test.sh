@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh machine: set-up, generated-stub check,
+# buf lint, then pytest (which starts every server it needs on loopback).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+
+echo "== generated stubs up to date"
+scripts/gen_protos.sh
+if ! git diff --exit-code --stat -- blockstore/v1 || [ -n "$(git status --porcelain -- blockstore/v1)" ]; then
+  echo "generated stubs differ from protos/: run scripts/gen_protos.sh and commit" >&2
+  exit 1
+fi
+
+echo "== buf lint"
+node_modules/.bin/buf lint
+
+echo "== pytest"
+exec .venv/bin/python -m pytest "$@"
