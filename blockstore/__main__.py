@@ -1,0 +1,5 @@
+import sys
+
+from blockstore.cli import main
+
+sys.exit(main())

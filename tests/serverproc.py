@@ -1,0 +1,82 @@
+"""Start and stop real `blockstore` server processes for tests (loopback only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BLOCKSTORE = [sys.executable, "-m", "blockstore"]
+
+
+def blockstore_cmd(*args: str, check: bool = True, env: dict | None = None,
+                   timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the `blockstore` CLI as a subprocess, capturing text output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*BLOCKSTORE, *args], capture_output=True, text=True,
+                          check=check, env=full_env, timeout=timeout, cwd=REPO)
+
+
+def create_account(name: str, *, data_dir: Path | None = None, db: str | None = None) -> dict:
+    """`blockstore account create NAME --json`: returns {"account_id", "token"}."""
+    where = ["--data-dir", str(data_dir)] if data_dir else ["--db", db]
+    out = blockstore_cmd("account", "create", name, *where, "--json").stdout
+    return json.loads(out)
+
+
+@dataclass
+class ServerProcess:
+    """One running server process; `address` is HOST:PORT on loopback."""
+
+    args: list[str]
+    proc: subprocess.Popen | None = None
+    address: str = ""
+    output: list[str] = field(default_factory=list)
+
+    def start(self, timeout: float = 30.0) -> "ServerProcess":
+        self.output = []
+        self.proc = subprocess.Popen([*BLOCKSTORE, *self.args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, cwd=REPO)
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc and self.proc.stdout
+            for line in self.proc.stdout:
+                self.output.append(line)
+                if "listening on " in line and not ready.is_set():
+                    self.address = line.rsplit("listening on ", 1)[1].split()[0]
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("server did not start:\n" + "".join(self.output))
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout)
+
+    def kill9(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+def serve(data_dir: Path, *extra: str) -> ServerProcess:
+    """`blockstore serve` (both planes) on an OS-chosen loopback port."""
+    return ServerProcess(["serve", "--data-dir", str(data_dir),
+                          "--listen", "127.0.0.1:0", *extra]).start()
