@@ -1,0 +1,97 @@
+"""Plain records the manifest stores; no SQL, no protobuf."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class SnapshotMode(str, Enum):
+    POINT_IN_TIME = "POINT_IN_TIME"
+    UPLOAD = "UPLOAD"
+
+
+class SnapshotState(str, Enum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    name: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class Volume:
+    vid: int                      # internal surrogate key; 0 before insert
+    volume_id: str
+    account_id: str
+    size_bytes: int
+    chunk_size: int
+    source_snapshot_id: str       # "" for a blank volume
+    open_version: int
+    created_at: int               # microseconds since the epoch
+    labels: dict[str, str] = field(default_factory=dict)
+    deleted_at: int | None = None
+
+    def replace(self, **changes) -> "Volume":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    sid: int
+    snapshot_id: str
+    account_id: str
+    vid: int
+    volume_id: str
+    version: int
+    mode: SnapshotMode
+    state: SnapshotState
+    progress: float
+    size_bytes: int
+    chunk_size: int
+    parent_snapshot_id: str
+    description: str
+    created_at: int
+    completed_at: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    deleted_at: int | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.state is SnapshotState.COMPLETED
+
+    def replace(self, **changes) -> "Snapshot":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    fingerprint: bytes
+    result: str                   # JSON of the first result
+    created_at: int
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """The newest row of one chunk as seen at some version; token None means ZERO."""
+
+    chunk_index: int
+    token: bytes | None
+    version: int
+
+
+@dataclass(frozen=True)
+class LineageLevel:
+    """One level of a read: rows of volume `vid` with version <= `max_version`.
+
+    A volume cloned from a snapshot reads its own rows first, then falls through
+    to the source snapshot's volume at the source's version, and so on.
+    """
+
+    vid: int
+    max_version: int

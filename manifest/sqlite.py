@@ -1,0 +1,88 @@
+"""SQLite backend of the manifest (aiosqlite), safe for several processes on one file.
+
+- WAL journal, so readers never block the writer and a reader sees a consistent snapshot.
+- `synchronous=FULL`: a commit is on stable storage before it returns (invariant 2).
+- Writers take `BEGIN IMMEDIATE`: the database write lock is taken up front, so two
+  processes never deadlock upgrading read locks; `busy_timeout` makes them queue.
+- Inside one process a lock serializes writer transactions on the single writer
+  connection; reads use a small pool of separate connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiosqlite
+
+from manifest.migrations import apply_migrations
+from manifest.sqlite_tx import SqliteTx
+
+BUSY_TIMEOUT_MS = 30_000
+READERS = 4
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class SqliteManifest:
+    """`ManifestStore` over one SQLite file."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection,
+                 readers: list[aiosqlite.Connection]) -> None:
+        self.path = path
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        for conn in readers:
+            self._readers.put_nowait(conn)
+        self._all = [writer, *readers]
+
+    @classmethod
+    async def open(cls, path: str | Path) -> "SqliteManifest":
+        path = str(path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        await writer.execute("PRAGMA journal_mode = WAL")
+        await apply_migrations(writer)
+        readers = [await _connect(path) for _ in range(READERS)]
+        return cls(path, writer, readers)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[SqliteTx]:
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(self._writer)
+            except BaseException:
+                await asyncio.shield(self._writer.execute("ROLLBACK"))
+                raise
+            await asyncio.shield(self._writer.execute("COMMIT"))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqliteTx]:
+        conn = await self._readers.get()
+        try:
+            await conn.execute("BEGIN")
+            try:
+                yield SqliteTx(conn)
+            finally:
+                await asyncio.shield(conn.execute("COMMIT"))
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def integrity_check(self) -> str:
+        async with self._writer.execute("PRAGMA integrity_check") as cur:
+            row = await cur.fetchone()
+        return row[0]
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()

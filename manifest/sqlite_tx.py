@@ -1,0 +1,205 @@
+"""The queries of `ManifestTx` for SQLite. Every query on accounts' objects is scoped
+by `account_id`; deleted volumes and snapshots are invisible to these lookups."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+import aiosqlite
+
+from manifest.models import (Account, BlockRow, IdempotencyRecord, Snapshot, SnapshotMode,
+                             SnapshotState, Volume)
+
+VOLUME_COLS = ("vid, volume_id, account_id, size_bytes, chunk_size, source_snapshot_id, "
+               "open_version, created_at, labels, deleted_at")
+SNAPSHOT_COLS = ("sid, snapshot_id, account_id, vid, version, mode, state, progress, "
+                 "size_bytes, chunk_size, parent_snapshot_id, description, created_at, "
+                 "completed_at, labels, deleted_at")
+SNAPSHOT_SELECT = (f"SELECT {', '.join('s.' + c.strip() for c in SNAPSHOT_COLS.split(','))}, "
+                   "v.volume_id FROM snapshots s JOIN volumes v ON v.vid = s.vid")
+MAX_VARS = 500  # stay well below SQLite's host-parameter limit
+
+
+def _volume(row: Sequence[Any]) -> Volume:
+    (vid, volume_id, account_id, size, chunk, source, open_version, created, labels,
+     deleted) = row
+    return Volume(vid, volume_id, account_id, size, chunk, source or "", open_version,
+                  created, json.loads(labels), deleted)
+
+
+def _snapshot(row: Sequence[Any]) -> Snapshot:
+    (sid, snapshot_id, account_id, vid, version, mode, state, progress, size, chunk, parent,
+     description, created, completed, labels, deleted, volume_id) = row
+    return Snapshot(sid, snapshot_id, account_id, vid, volume_id, version, SnapshotMode(mode),
+                    SnapshotState(state), progress, size, chunk, parent or "", description,
+                    created, completed, json.loads(labels), deleted)
+
+
+def _batches(items: list, size: int = MAX_VARS) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class SqliteTx:
+    """One transaction's view of the manifest."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    # -- accounts --------------------------------------------------------------------
+    async def insert_account(self, account: Account, token_hash: bytes) -> None:
+        await self.conn.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)",
+                                (account.account_id, account.name, token_hash,
+                                 account.created_at))
+
+    async def account_by_token_hash(self, token_hash: bytes) -> Account | None:
+        row = await self._one("SELECT account_id, name, created_at FROM accounts "
+                              "WHERE token_hash = ?", (token_hash,))
+        return Account(*row) if row else None
+
+    async def account_by_name(self, name: str) -> Account | None:
+        row = await self._one("SELECT account_id, name, created_at FROM accounts "
+                              "WHERE name = ?", (name,))
+        return Account(*row) if row else None
+
+    # -- volumes ---------------------------------------------------------------------
+    async def insert_volume(self, v: Volume) -> Volume:
+        cur = await self.conn.execute(
+            "INSERT INTO volumes (volume_id, account_id, size_bytes, chunk_size, "
+            "source_snapshot_id, open_version, labels, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (v.volume_id, v.account_id, v.size_bytes, v.chunk_size, v.source_snapshot_id or None,
+             v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at))
+        return v.replace(vid=cur.lastrowid)
+
+    async def get_volume(self, account_id: str, volume_id: str) -> Volume | None:
+        row = await self._one(f"SELECT {VOLUME_COLS} FROM volumes WHERE volume_id = ? "
+                              "AND account_id = ? AND deleted_at IS NULL",
+                              (volume_id, account_id))
+        return _volume(row) if row else None
+
+    async def get_volume_by_vid(self, vid: int) -> Volume | None:
+        row = await self._one(f"SELECT {VOLUME_COLS} FROM volumes WHERE vid = ?", (vid,))
+        return _volume(row) if row else None
+
+    async def list_volumes(self, account_id: str, after: str, limit: int) -> list[Volume]:
+        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE account_id = ? "
+                               "AND deleted_at IS NULL AND volume_id > ? "
+                               "ORDER BY volume_id LIMIT ?", (account_id, after, limit))
+        return [_volume(r) for r in rows]
+
+    async def set_open_version(self, vid: int, open_version: int) -> None:
+        await self.conn.execute("UPDATE volumes SET open_version = ? WHERE vid = ?",
+                                (open_version, vid))
+
+    async def mark_volume_deleted(self, vid: int, deleted_at: int) -> None:
+        await self.conn.execute("UPDATE volumes SET deleted_at = ? WHERE vid = ?",
+                                (deleted_at, vid))
+
+    async def count_live_clones(self, snapshot_id: str) -> int:
+        row = await self._one("SELECT COUNT(*) FROM volumes WHERE source_snapshot_id = ? "
+                              "AND deleted_at IS NULL", (snapshot_id,))
+        return row[0]
+
+    # -- snapshots -------------------------------------------------------------------
+    async def insert_snapshot(self, s: Snapshot) -> Snapshot:
+        cur = await self.conn.execute(
+            "INSERT INTO snapshots (snapshot_id, account_id, vid, version, mode, state, "
+            "progress, size_bytes, chunk_size, parent_snapshot_id, description, labels, "
+            "created_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (s.snapshot_id, s.account_id, s.vid, s.version, s.mode.value, s.state.value,
+             s.progress, s.size_bytes, s.chunk_size, s.parent_snapshot_id or None,
+             s.description, json.dumps(s.labels, sort_keys=True), s.created_at,
+             s.completed_at))
+        return s.replace(sid=cur.lastrowid)
+
+    async def get_snapshot(self, account_id: str, snapshot_id: str) -> Snapshot | None:
+        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = ? AND s.account_id = ? "
+                              "AND s.deleted_at IS NULL", (snapshot_id, account_id))
+        return _snapshot(row) if row else None
+
+    async def list_snapshots(self, account_id: str, volume_id: str | None, after: str,
+                             limit: int) -> list[Snapshot]:
+        where = "s.account_id = ? AND s.deleted_at IS NULL AND s.snapshot_id > ?"
+        params: list[Any] = [account_id, after]
+        if volume_id:
+            where += " AND v.volume_id = ?"
+            params.append(volume_id)
+        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE {where} ORDER BY s.snapshot_id "
+                               "LIMIT ?", (*params, limit))
+        return [_snapshot(r) for r in rows]
+
+    async def volume_snapshots(self, vid: int) -> list[Snapshot]:
+        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
+                               "ORDER BY s.version", (vid,))
+        return [_snapshot(r) for r in rows]
+
+    async def update_snapshot(self, s: Snapshot) -> None:
+        await self.conn.execute(
+            "UPDATE snapshots SET state = ?, progress = ?, completed_at = ?, deleted_at = ? "
+            "WHERE sid = ?", (s.state.value, s.progress, s.completed_at, s.deleted_at, s.sid))
+
+    # -- idempotency -----------------------------------------------------------------
+    async def get_idempotency(self, account_id: str, operation: str,
+                              key: str) -> IdempotencyRecord | None:
+        row = await self._one("SELECT fingerprint, result, created_at FROM idempotency_keys "
+                              "WHERE account_id = ? AND operation = ? AND key = ?",
+                              (account_id, operation, key))
+        return IdempotencyRecord(*row) if row else None
+
+    async def put_idempotency(self, account_id: str, operation: str, key: str,
+                              record: IdempotencyRecord) -> None:
+        await self.conn.execute("INSERT OR REPLACE INTO idempotency_keys VALUES (?,?,?,?,?,?)",
+                                (account_id, operation, key, record.fingerprint, record.result,
+                                 record.created_at))
+
+    # -- blocks and chunks -----------------------------------------------------------
+    async def upsert_blocks(self, vid: int, version: int,
+                            rows: Sequence[tuple[int, bytes | None]]) -> None:
+        await self.conn.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
+                                    [(vid, idx, version, token) for idx, token in rows])
+
+    async def newest_rows(self, vid: int, max_version: int, first_index: int,
+                          last_index: int, limit: int | None = None) -> list[BlockRow]:
+        # SQLite returns the bare columns of the row that holds MAX(version).
+        rows = await self._all(
+            "SELECT chunk_index, token, MAX(version) FROM blocks WHERE vid = ? AND "
+            "version <= ? AND chunk_index BETWEEN ? AND ? GROUP BY chunk_index "
+            "ORDER BY chunk_index LIMIT ?",
+            (vid, max_version, first_index, last_index, -1 if limit is None else limit))
+        return [BlockRow(idx, token, version) for idx, token, version in rows]
+
+    async def tokens_known(self, account_id: str, tokens: Iterable[bytes]) -> set[bytes]:
+        known: set[bytes] = set()
+        for batch in _batches(list(set(tokens))):
+            marks = ",".join("?" * len(batch))
+            rows = await self._all(f"SELECT token FROM account_chunks WHERE account_id = ? "
+                                   f"AND token IN ({marks})", (account_id, *batch))
+            known.update(r[0] for r in rows)
+        return known
+
+    async def add_account_tokens(self, account_id: str, tokens: Iterable[bytes]) -> None:
+        await self.conn.executemany("INSERT OR IGNORE INTO account_chunks VALUES (?, ?)",
+                                    [(account_id, t) for t in set(tokens)])
+
+    async def record_chunks(self, chunks: Iterable[tuple[bytes, int, int]],
+                            created_at: int) -> None:
+        await self.conn.executemany("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?, ?)",
+                                    [(t, plain, stored, created_at) for t, plain, stored in chunks])
+
+    async def chunk_lengths(self, tokens: Iterable[bytes]) -> dict[bytes, int]:
+        found: dict[bytes, int] = {}
+        for batch in _batches(list(set(tokens))):
+            marks = ",".join("?" * len(batch))
+            rows = await self._all(f"SELECT token, plain_length FROM chunks WHERE token IN "
+                                   f"({marks})", batch)
+            found.update((t, n) for t, n in rows)
+        return found
