@@ -1,0 +1,41 @@
+"""Content-addressed chunk storage.
+
+Data model: a chunk is the bytes of one volume block, named by its token, the BLAKE3-256
+of its plain (uncompressed) bytes. It is stored either raw or as one zstd frame (with its
+content size), together with its plain length, and a last-seen time ("mtime").
+
+Invariants every backend keeps (tests/chunkstore runs one conformance suite on each):
+- Content addressing: a token names one content forever, so inserts are idempotent and a
+  chunk is never modified in place, only written whole, refreshed, moved aside or deleted.
+- Atomic, durable insert: `put` makes a chunk visible all at once, never partially; when it
+  returns (on a durable store) the chunk survives kill -9 and power loss. Concurrent puts of
+  one token, from any number of processes, are safe; exactly one of them reports True.
+- Last-seen refresh: `put` of an existing chunk and `touch` refresh its mtime, so garbage
+  collection with a grace period never removes a chunk a writer has just relied on;
+  `delete(token, older_than=t)` removes it only if still not seen since `t`.
+- Verify on read: `get` returns bytes only after decoding them within `plain_length` and
+  checking their BLAKE3 against the token; otherwise ChunkCorrupt (ChunkMissing if absent).
+  `quarantine` moves a bad chunk aside, so the next `put` of that token heals it.
+
+This package imports no gRPC and no other project package but `blockstore.errors`.
+"""
+
+from chunkstore.codec import DecodeError, blake3_token, decode, encode
+from chunkstore.local import LocalChunkStore
+from chunkstore.memory import MemoryChunkStore
+from chunkstore.open import open_chunk_store
+from chunkstore.protocol import ChunkInfo, ChunkStore, Compression, StoredChunk
+
+__all__ = [
+    "ChunkInfo",
+    "ChunkStore",
+    "Compression",
+    "DecodeError",
+    "LocalChunkStore",
+    "MemoryChunkStore",
+    "StoredChunk",
+    "blake3_token",
+    "decode",
+    "encode",
+    "open_chunk_store",
+]

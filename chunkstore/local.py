@@ -1,0 +1,139 @@
+"""`LocalChunkStore`: chunk files in a local (or shared POSIX) directory.
+
+Every blocking call, hash and (de)compression runs in an executor: the data plane serves
+many streams on one event loop, and blake3, zstandard and file I/O release the GIL, so
+threads give real parallelism. Layout and insert protocol: `fileformat.py`, `local_io.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import AsyncIterator, Callable, TypeVar
+
+from chunkstore import local_io
+from chunkstore.fileformat import chunk_path, is_chunk_name
+from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
+from chunkstore.verify import check_put, check_token, verified_chunk
+
+T = TypeVar("T")
+
+
+class LocalChunkStore:
+    """Content-addressed files under `<root>/chunks/ab/cd/<hex>`; durable when `fsync`."""
+
+    def __init__(self, root: Path, *, fsync: bool = True, executor: Executor | None = None):
+        self.root = Path(root)
+        self.chunks_dir = self.root / "chunks"
+        self.quarantine_dir = self.root / "quarantine"
+        self.fsync = fsync
+        self._executor = executor
+        local_io.ensure_dir(self.chunks_dir, fsync)
+
+    def path_of(self, token: bytes) -> Path:
+        """Where a chunk lives (for admin tools and tests; not part of the Protocol)."""
+        return chunk_path(self.chunks_dir, check_token(token))
+
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    async def put(
+        self, token: bytes, payload: bytes, compression: Compression, plain_length: int
+    ) -> bool:
+        check_put(token, payload, compression, plain_length)
+        return await self._run(
+            local_io.put_file, bytes(token), self.path_of(token), payload,
+            Compression(compression), plain_length, self.fsync,
+        )
+
+    async def get(self, token: bytes) -> StoredChunk:
+        return await self._run(self._get_sync, check_token(token))
+
+    def _get_sync(self, token: bytes) -> StoredChunk:
+        header, payload = local_io.read_chunk(token, self.path_of(token))
+        return verified_chunk(token, header.compression, payload, header.plain_length)
+
+    async def stat(self, token: bytes) -> ChunkInfo | None:
+        """Raises ChunkCorrupt if the header is unreadable (the chunk exists but is bad)."""
+        return await self._run(self._stat_sync, check_token(token))
+
+    def _stat_sync(self, token: bytes) -> ChunkInfo | None:
+        try:
+            header, st = local_io.read_header(token, self.path_of(token))
+        except FileNotFoundError:
+            return None
+        return ChunkInfo(
+            token, header.compression, header.plain_length, header.stored_length, st.st_mtime
+        )
+
+    async def contains_many(self, tokens: list[bytes]) -> set[bytes]:
+        paths = [(bytes(t), self.path_of(t)) for t in tokens]
+        return await self._run(lambda: {t for t, p in paths if p.is_file()})
+
+    async def touch(self, token: bytes) -> bool:
+        return await self._run(_utime, self.path_of(token))
+
+    async def delete(self, token: bytes, *, older_than: float | None = None) -> bool:
+        path = self.path_of(token)
+        if older_than is None:
+            return await self._run(_unlink, path)
+        return await self._run(local_io.delete_if_older, bytes(token), path, older_than)
+
+    async def iter_tokens(self) -> AsyncIterator[bytes]:
+        """Lists one top-level prefix directory per executor call to bound memory."""
+        for top in await self._run(_subdirs, self.chunks_dir):
+            for token in await self._run(_tokens_under, top):
+                yield token
+
+    async def quarantine(self, token: bytes) -> bool:
+        """Keeps the bad file under `<root>/quarantine/<hex>.<time_ns>` for inspection."""
+        path = self.path_of(token)
+        return await self._run(self._quarantine_sync, path)
+
+    def _quarantine_sync(self, path: Path) -> bool:
+        local_io.ensure_dir(self.quarantine_dir, self.fsync)
+        try:
+            os.replace(path, self.quarantine_dir / f"{path.name}.{time.time_ns()}")
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Nothing to release: files are opened per call, the executor is not ours."""
+
+
+def _utime(path: Path) -> bool:
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _subdirs(path: Path) -> list[Path]:
+    try:
+        return sorted(Path(e.path) for e in os.scandir(path) if e.is_dir() and len(e.name) == 2)
+    except FileNotFoundError:
+        return []
+
+
+def _tokens_under(top: Path) -> list[bytes]:
+    return [
+        bytes.fromhex(entry.name)
+        for sub in _subdirs(top)
+        for entry in os.scandir(sub)
+        if is_chunk_name(entry.name) and entry.is_file()
+    ]

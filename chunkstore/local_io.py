@@ -1,0 +1,176 @@
+"""Blocking file operations of the local backend; `local.py` runs them off the event loop.
+
+Insert protocol (what makes a put atomic and durable):
+  1. write header + payload to a uniquely named temp file in the chunk's own directory,
+     fsync it;
+  2. `os.link` it to the final name, which fails if the chunk already exists (no clobber,
+     so concurrent writers in any number of processes agree on who created it);
+  3. fsync the directory (and any directory created on the way), then drop the temp name.
+A crash before 2 leaves only a temp file; after 2 the chunk is complete.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from blockstore.errors import ChunkCorrupt, ChunkMissing
+
+from chunkstore.fileformat import HEADER_SIZE, TRASH_PREFIX, Header, pack_header
+from chunkstore.fileformat import temp_name, unpack_header
+from chunkstore.protocol import Compression
+from chunkstore.verify import corrupt
+
+# Filesystems without hard links (some FUSE/SMB mounts) fall back to a clobbering rename.
+_NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_dir(path: Path, durable: bool) -> None:
+    """mkdir -p that fsyncs each parent it adds an entry to, so new chunks stay reachable."""
+    if path.is_dir():
+        return
+    ensure_dir(path.parent, durable)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return
+    if durable:
+        fsync_dir(path.parent)
+
+
+def read_header(token: bytes, path: Path) -> tuple[Header, os.stat_result]:
+    """Header and stat of a chunk file; FileNotFoundError if absent, ChunkCorrupt if broken."""
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        return unpack_header(token, f.read(HEADER_SIZE), st.st_size), st
+
+
+def read_chunk(token: bytes, path: Path) -> tuple[Header, bytes]:
+    """Header and payload; the read is bounded by the (sanity-checked) header."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            header = unpack_header(token, f.read(HEADER_SIZE), st.st_size)
+            payload = f.read(header.stored_length + 1)
+    except FileNotFoundError:
+        raise ChunkMissing(f"chunk {token.hex()} is missing", token=token.hex()) from None
+    if len(payload) != header.stored_length:
+        raise corrupt(token, f"payload is {len(payload)} bytes, header says {header.stored_length}")
+    return header, payload
+
+
+def existing_is_sound(token: bytes, path: Path) -> bool | None:
+    """Refresh an existing chunk's mtime: None if absent, False if its file is broken."""
+    try:
+        os.utime(path)
+        read_header(token, path)
+    except FileNotFoundError:
+        return None
+    except ChunkCorrupt:
+        return False
+    return True
+
+
+def write_temp(token: bytes, final: Path, header: bytes, payload: bytes, durable: bool) -> Path:
+    """Write a complete, fsynced copy next to its final name."""
+    ensure_dir(final.parent, durable)
+    tmp = final.parent / temp_name(token)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, header)
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def publish(tmp: Path, final: Path, replace: bool, durable: bool) -> bool:
+    """Give the temp file its final name; True if this call created the chunk."""
+    if replace:
+        os.replace(tmp, final)
+        created = True
+    else:
+        created = _link_no_clobber(tmp, final)
+    if durable:
+        fsync_dir(final.parent)
+    return created
+
+
+def _link_no_clobber(tmp: Path, final: Path) -> bool:
+    """Link unless the chunk exists (then refresh it); retried if GC removes it meanwhile."""
+    for _ in range(3):
+        try:
+            os.link(tmp, final)
+            return True
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno not in _NO_LINK:
+                raise
+            os.replace(tmp, final)
+            return True
+        try:
+            os.utime(final)
+            return False
+        except FileNotFoundError:
+            continue
+    raise OSError(errno.EAGAIN, f"chunk file {final} keeps vanishing during put")
+
+
+def put_file(
+    token: bytes, final: Path, payload: bytes, compression: Compression, plain_length: int,
+    durable: bool,
+) -> bool:
+    """The whole insert; see the module docstring.
+
+    An existing chunk may have been linked by another writer that has not yet fsynced the
+    directory, so a durable put fsyncs it before reporting "already there" as well.
+    """
+    sound = existing_is_sound(token, final)
+    if sound:
+        if durable:
+            fsync_dir(final.parent)
+        return False
+    header = pack_header(compression, plain_length, len(payload))
+    tmp = write_temp(token, final, header, payload, durable)
+    try:
+        return publish(tmp, final, replace=sound is False, durable=durable)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def delete_if_older(token: bytes, path: Path, older_than: float) -> bool:
+    """GC delete that can not lose a chunk a concurrent put has just refreshed.
+
+    The chunk is first renamed aside (atomic); a put that refreshed its mtime before the
+    rename is seen in the renamed file's mtime and the chunk is put back, and a put after
+    the rename finds it absent and writes it again.
+    """
+    trash = path.parent / temp_name(token, TRASH_PREFIX)
+    try:
+        os.rename(path, trash)
+    except FileNotFoundError:
+        return False
+    try:
+        if os.stat(trash).st_mtime < older_than:
+            return True
+        try:
+            os.link(trash, path)
+        except FileExistsError:
+            pass
+        return False
+    finally:
+        trash.unlink(missing_ok=True)

@@ -1,0 +1,24 @@
+"""`open_chunk_store`: the one place a `--chunks` URL becomes a backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from chunkstore.local import LocalChunkStore
+from chunkstore.memory import MemoryChunkStore
+from chunkstore.protocol import ChunkStore
+
+
+def open_chunk_store(url: str, *, fsync: bool = True) -> ChunkStore:
+    """`file:///abs/path` (local directory) or `memory://`; `s3://` is not built yet."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path:
+            raise ValueError(f"chunk store URL {url!r}: expected file:///absolute/path")
+        return LocalChunkStore(Path(unquote(parts.path)), fsync=fsync)
+    if parts.scheme == "memory":
+        return MemoryChunkStore()
+    if parts.scheme == "s3":
+        raise ValueError(f"chunk store URL {url!r}: the s3:// backend is not implemented yet")
+    raise ValueError(f"chunk store URL {url!r}: unsupported scheme (use file:// or memory://)")

@@ -1,0 +1,84 @@
+"""The `ChunkStore` Protocol and the value types it trades in.
+
+Kept free of any backend detail (paths, file descriptors) so an S3-compatible backend can
+implement it unchanged: a chunk is named only by its token, and "mtime" is whatever
+last-seen timestamp the backend keeps for garbage collection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import AsyncIterator, Protocol, runtime_checkable
+
+
+class Compression(str, Enum):
+    """How a chunk's payload is stored; mirrors `blockstore.v1.Compression` without grpc."""
+
+    NONE = "none"
+    ZSTD = "zstd"
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk read back from a store; `plain` has already been verified against `token`."""
+
+    token: bytes
+    compression: Compression
+    plain_length: int
+    payload: bytes
+    plain: bytes
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    """Metadata of a stored chunk, read without verifying its payload."""
+
+    token: bytes
+    compression: Compression
+    plain_length: int
+    stored_length: int
+    mtime: float
+
+
+@runtime_checkable
+class ChunkStore(Protocol):
+    """Content-addressed chunk storage; see the package docstring for the invariants."""
+
+    async def put(
+        self, token: bytes, payload: bytes, compression: Compression, plain_length: int
+    ) -> bool:
+        """Insert durably; True if newly written, False if present (its mtime refreshed)."""
+        ...
+
+    async def get(self, token: bytes) -> StoredChunk:
+        """Read and verify; raises ChunkMissing or ChunkCorrupt, never returns wrong bytes."""
+        ...
+
+    async def stat(self, token: bytes) -> ChunkInfo | None:
+        """Header and last-seen time without reading the payload; None if absent."""
+        ...
+
+    async def contains_many(self, tokens: list[bytes]) -> set[bytes]:
+        """The subset of `tokens` that are present (existence only, not verified)."""
+        ...
+
+    async def touch(self, token: bytes) -> bool:
+        """Refresh last-seen (GC grace period); False if absent."""
+        ...
+
+    async def delete(self, token: bytes, *, older_than: float | None = None) -> bool:
+        """Remove; with `older_than`, only if last-seen is still before it (GC sweep)."""
+        ...
+
+    def iter_tokens(self) -> AsyncIterator[bytes]:
+        """Every stored token, in no particular order; never temp or quarantined files."""
+        ...
+
+    async def quarantine(self, token: bytes) -> bool:
+        """Move a bad chunk out of the way so that a later put writes it afresh."""
+        ...
+
+    async def close(self) -> None:
+        """Release resources; the store must not be used afterwards."""
+        ...
