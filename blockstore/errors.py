@@ -129,3 +129,14 @@ class ChunkCorrupt(BlockstoreError):
 
 class ChunkMissing(ChunkCorrupt):
     reason = "CHUNK_MISSING"
+
+
+# --- resource exhausted ---------------------------------------------------------------
+class ResourceExhausted(BlockstoreError):
+    """A per-account limit; `retry_after_s` becomes a google.rpc.RetryInfo."""
+
+    reason = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, retry_after_s: float = 1.0, **metadata: object) -> None:
+        super().__init__(message, **metadata)
+        self.retry_after_s = retry_after_s

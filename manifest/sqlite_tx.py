@@ -71,6 +71,9 @@ class SqliteTx:
                               "WHERE name = ?", (name,))
         return Account(*row) if row else None
 
+    async def account_count(self) -> int:
+        return (await self._one("SELECT COUNT(*) FROM accounts"))[0]
+
     # -- volumes ---------------------------------------------------------------------
     async def insert_volume(self, v: Volume) -> Volume:
         cur = await self.conn.execute(

@@ -1,0 +1,66 @@
+"""`ControlPlaneService` over gRPC: validate, call the domain, convert. Nothing else."""
+
+from __future__ import annotations
+
+from blockstore.caller import current_account
+from blockstore.errors import InvalidArgument
+from blockstore.v1 import control_plane_pb2 as cp
+from blockstore.v1 import control_plane_pb2_grpc as cp_grpc
+from control_plane.convert import MODE_FROM_PB, snapshot_pb, volume_pb
+from control_plane.snapshots import Snapshots
+from control_plane.volumes import Volumes
+
+
+class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
+    def __init__(self, volumes: Volumes, snapshots: Snapshots) -> None:
+        self.volumes, self.snapshots = volumes, snapshots
+
+    async def CreateVolume(self, request, context):
+        volume, initial = await self.volumes.create(
+            current_account(), request.size_bytes, request.chunk_size,
+            request.source_snapshot_id, request.idempotency_key, dict(request.labels))
+        return cp.CreateVolumeResponse(volume=volume_pb(volume), initial_snapshot_id=initial)
+
+    async def GetVolume(self, request, context):
+        volume = await self.volumes.get(current_account(), request.volume_id)
+        return cp.GetVolumeResponse(volume=volume_pb(volume))
+
+    async def ListVolumes(self, request, context):
+        found, token = await self.volumes.list(current_account(), request.page_size,
+                                               request.page_token)
+        return cp.ListVolumesResponse(volumes=[volume_pb(v) for v in found],
+                                      next_page_token=token)
+
+    async def DeleteVolume(self, request, context):
+        await self.volumes.delete(current_account(), request.volume_id, request.allow_missing)
+        return cp.DeleteVolumeResponse()
+
+    async def CreateSnapshot(self, request, context):
+        if request.mode not in MODE_FROM_PB:
+            raise InvalidArgument(f"unknown snapshot mode {request.mode} for volume "
+                                  f"{request.volume_id}")
+        snap = await self.snapshots.create(
+            current_account(), request.volume_id, MODE_FROM_PB[request.mode],
+            [(ref.offset, ref.token) for ref in request.chunk_tokens],
+            request.idempotency_key, request.description, dict(request.labels))
+        return cp.CreateSnapshotResponse(snapshot=snapshot_pb(snap))
+
+    async def GetSnapshot(self, request, context):
+        snap = await self.snapshots.get(current_account(), request.snapshot_id)
+        return cp.GetSnapshotResponse(snapshot=snapshot_pb(snap))
+
+    async def ListSnapshots(self, request, context):
+        found, token = await self.snapshots.list(current_account(), request.volume_id,
+                                                 request.page_size, request.page_token)
+        return cp.ListSnapshotsResponse(snapshots=[snapshot_pb(s) for s in found],
+                                        next_page_token=token)
+
+    async def ReportSnapshotProgress(self, request, context):
+        snap = await self.snapshots.report_progress(current_account(), request.snapshot_id,
+                                                    request.progress)
+        return cp.ReportSnapshotProgressResponse(snapshot=snapshot_pb(snap))
+
+    async def DeleteSnapshot(self, request, context):
+        await self.snapshots.delete(current_account(), request.snapshot_id,
+                                    request.allow_missing)
+        return cp.DeleteSnapshotResponse()

@@ -1,0 +1,142 @@
+"""Snapshots: point-in-time and upload snapshots, progress, completion order, delete."""
+
+from __future__ import annotations
+
+from blockstore.errors import (MalformedChunkToken, SnapshotHasDependentVolumes,
+                               SnapshotNotFound, UnknownChunkToken)
+from blockstore.paging import encode_token, parse_page
+from control_plane import codec, limits
+from control_plane.config import ControlPlaneConfig
+from control_plane.idempotency import run_once
+from control_plane.volumes import require_volume
+from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, SnapshotState, Volume
+from manifest.ordering import complete_ready, require_earliest_outstanding
+
+TOKEN_BYTES = 32
+
+
+class Snapshots:
+    def __init__(self, store: ManifestStore, config: ControlPlaneConfig) -> None:
+        self.store, self.config = store, config
+
+    async def create(self, account_id: str, volume_id: str, mode: SnapshotMode,
+                     chunk_tokens: list[tuple[int, bytes]], idempotency_key: str,
+                     description: str, labels: dict[str, str]) -> Snapshot:
+        limits.check_common(idempotency_key, labels, description)
+        if chunk_tokens and mode is not SnapshotMode.UPLOAD:
+            raise MalformedChunkToken(f"chunk_tokens given for a {mode.value} snapshot of "
+                                      f"volume {volume_id}; only UPLOAD snapshots take them")
+        params = dict(volume_id=volume_id, mode=mode.value, description=description,
+                      labels=labels, chunk_tokens=[(o, t.hex()) for o, t in chunk_tokens])
+        now = self.config.clock.now_us()
+        async with self.store.write() as tx:
+            async def create() -> Snapshot:
+                volume = await require_volume(tx, account_id, volume_id)
+                rows = await self._token_rows(tx, account_id, volume, chunk_tokens)
+                return await self._take(tx, volume, mode, rows, description, labels, now)
+            return await run_once(tx, account_id, "CreateSnapshot", idempotency_key, params,
+                                  now, self.config.idempotency_ttl_us, create,
+                                  codec.snapshot_to_json, codec.snapshot_from_json)
+
+    async def _take(self, tx: ManifestTx, volume: Volume, mode: SnapshotMode,
+                    rows: list[tuple[int, bytes]], description: str,
+                    labels: dict[str, str], now: int) -> Snapshot:
+        """Freeze the open version into a snapshot and open the next one."""
+        version = volume.open_version
+        earlier = await tx.volume_snapshots(volume.vid)
+        parent = earlier[-1].snapshot_id if earlier else volume.source_snapshot_id
+        snap = Snapshot(0, self.config.ids.new("snap"), volume.account_id, volume.vid,
+                        volume.volume_id, version, mode, SnapshotState.PENDING, 0.0,
+                        volume.size_bytes, volume.chunk_size, parent, description, now,
+                        None, dict(labels))
+        snap = await tx.insert_snapshot(snap)
+        await tx.set_open_version(volume.vid, version + 1)
+        if rows:
+            await tx.upsert_blocks(volume.vid, version, rows)
+        for done in await complete_ready(tx, volume.vid, now):
+            if done.sid == snap.sid:
+                snap = done
+        return snap
+
+    async def _token_rows(self, tx: ManifestTx, account_id: str, volume: Volume,
+                          chunk_tokens: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+        """Check chunk tokens given at creation: well-formed, in range, the caller's own."""
+        rows: dict[int, bytes] = {}
+        for offset, token in chunk_tokens:
+            if len(token) != TOKEN_BYTES or offset < 0 or offset % volume.chunk_size \
+                    or offset >= volume.size_bytes or offset // volume.chunk_size in rows:
+                raise MalformedChunkToken(
+                    f"chunk token {token.hex()[:64]} at offset {offset} of volume "
+                    f"{volume.volume_id}: need a 32-byte token at a unique chunk-aligned "
+                    f"offset inside {volume.size_bytes} bytes", offset=offset)
+            rows[offset // volume.chunk_size] = token
+        if not rows:
+            return []
+        known = await tx.tokens_known(account_id, rows.values())
+        lengths = await tx.chunk_lengths(rows.values())
+        for index, token in rows.items():
+            offset = index * volume.chunk_size
+            if token not in known:
+                raise UnknownChunkToken(f"chunk token {token.hex()} at offset {offset} is not "
+                                        "known to this account", offset=offset)
+            expected = min(volume.chunk_size, volume.size_bytes - offset)
+            if lengths.get(token) != expected:
+                raise MalformedChunkToken(
+                    f"chunk token {token.hex()} holds {lengths.get(token)} bytes but the block "
+                    f"at offset {offset} of volume {volume.volume_id} is {expected}",
+                    offset=offset)
+        return sorted(rows.items())
+
+    async def get(self, account_id: str, snapshot_id: str) -> Snapshot:
+        async with self.store.read() as tx:
+            return await require_snapshot(tx, account_id, snapshot_id)
+
+    async def list(self, account_id: str, volume_id: str, page_size: int,
+                   page_token: str) -> tuple[list[Snapshot], str]:
+        scope = f"snapshots:{account_id}:{volume_id}"
+        page = parse_page(page_token, page_size, scope, "")
+        async with self.store.read() as tx:
+            found = await tx.list_snapshots(account_id, volume_id or None, page.after,
+                                            page.size + 1)
+        more = len(found) > page.size
+        found = found[:page.size]
+        return found, encode_token(found[-1].snapshot_id, scope) if more else ""
+
+    async def report_progress(self, account_id: str, snapshot_id: str,
+                              progress: float) -> Snapshot:
+        limits.check_progress(progress, 0.0, snapshot_id)
+        now = self.config.clock.now_us()
+        async with self.store.write() as tx:
+            snap = await require_snapshot(tx, account_id, snapshot_id)
+            await require_earliest_outstanding(tx, snap)
+            limits.check_progress(progress, snap.progress, snapshot_id)
+            snap = snap.replace(progress=progress)
+            await tx.update_snapshot(snap)
+            for done in await complete_ready(tx, snap.vid, now):
+                if done.sid == snap.sid:
+                    snap = done
+            return snap
+
+    async def delete(self, account_id: str, snapshot_id: str, allow_missing: bool) -> None:
+        now = self.config.clock.now_us()
+        async with self.store.write() as tx:
+            snap = await tx.get_snapshot(account_id, snapshot_id)
+            if snap is None:
+                if allow_missing:
+                    return
+                raise SnapshotNotFound(f"snapshot {snapshot_id} not found",
+                                       snapshot_id=snapshot_id)
+            clones = await tx.count_live_clones(snapshot_id)
+            if clones:
+                raise SnapshotHasDependentVolumes(
+                    f"snapshot {snapshot_id} is the source of {clones} volume(s); delete them "
+                    "first", snapshot_id=snapshot_id, volumes=clones)
+            await tx.update_snapshot(snap.replace(deleted_at=now))
+            await complete_ready(tx, snap.vid, now)
+
+
+async def require_snapshot(tx: ManifestTx, account_id: str, snapshot_id: str) -> Snapshot:
+    snap = await tx.get_snapshot(account_id, snapshot_id) if snapshot_id else None
+    if snap is None:
+        raise SnapshotNotFound(f"snapshot {snapshot_id!r} not found", snapshot_id=snapshot_id)
+    return snap

@@ -1,0 +1,88 @@
+"""Volumes: create (blank or cloned from a snapshot), get, list, delete."""
+
+from __future__ import annotations
+
+from blockstore.errors import InvalidChunkSize, SnapshotNotFound, VolumeNotFound
+from blockstore.paging import encode_token, parse_page
+from control_plane import codec, limits
+from control_plane.config import ControlPlaneConfig
+from control_plane.idempotency import run_once
+from manifest import ManifestStore, ManifestTx, Snapshot, Volume
+
+
+class Volumes:
+    def __init__(self, store: ManifestStore, config: ControlPlaneConfig) -> None:
+        self.store, self.config = store, config
+
+    async def create(self, account_id: str, size_bytes: int, chunk_size: int,
+                     source_snapshot_id: str, idempotency_key: str,
+                     labels: dict[str, str]) -> tuple[Volume, str]:
+        """Returns the volume and its initial snapshot id (the clone source, or "")."""
+        limits.check_common(idempotency_key, labels)
+        params = dict(size_bytes=size_bytes, chunk_size=chunk_size,
+                      source_snapshot_id=source_snapshot_id, labels=labels)
+        now = self.config.clock.now_us()
+        async with self.store.write() as tx:
+            async def create() -> tuple[Volume, str]:
+                source = await self._source(tx, account_id, source_snapshot_id)
+                volume = self._new_volume(account_id, size_bytes, chunk_size, source, labels, now)
+                return await tx.insert_volume(volume), source_snapshot_id
+            return await run_once(tx, account_id, "CreateVolume", idempotency_key, params, now,
+                                  self.config.idempotency_ttl_us, create,
+                                  codec.volume_result_to_json, codec.volume_result_from_json)
+
+    async def _source(self, tx: ManifestTx, account_id: str,
+                      snapshot_id: str) -> Snapshot | None:
+        if not snapshot_id:
+            return None
+        source = await tx.get_snapshot(account_id, snapshot_id)
+        if source is None:
+            raise SnapshotNotFound(f"source snapshot {snapshot_id} not found",
+                                   snapshot_id=snapshot_id)
+        return source
+
+    def _new_volume(self, account_id: str, size: int, chunk: int, source: Snapshot | None,
+                    labels: dict[str, str], now: int) -> Volume:
+        if source is None:
+            size = limits.check_volume_size(size or limits.DEFAULT_VOLUME_SIZE)
+            chunk = limits.check_chunk_size(chunk or limits.DEFAULT_CHUNK_SIZE)
+        else:
+            size = limits.check_volume_size(size or source.size_bytes, source.size_bytes)
+            chunk = limits.check_chunk_size(chunk or source.chunk_size)
+            if chunk != source.chunk_size:
+                raise InvalidChunkSize(
+                    f"chunk_size {chunk} differs from source snapshot {source.snapshot_id}'s "
+                    f"{source.chunk_size}; a clone keeps its source's chunk size",
+                    chunk_size=chunk)
+        return Volume(0, self.config.ids.new("vol"), account_id, size, chunk,
+                      source.snapshot_id if source else "", 1, now, dict(labels))
+
+    async def get(self, account_id: str, volume_id: str) -> Volume:
+        async with self.store.read() as tx:
+            return await require_volume(tx, account_id, volume_id)
+
+    async def list(self, account_id: str, page_size: int,
+                   page_token: str) -> tuple[list[Volume], str]:
+        page = parse_page(page_token, page_size, f"volumes:{account_id}", "")
+        async with self.store.read() as tx:
+            found = await tx.list_volumes(account_id, page.after, page.size + 1)
+        more = len(found) > page.size
+        found = found[:page.size]
+        return found, encode_token(found[-1].volume_id, f"volumes:{account_id}") if more else ""
+
+    async def delete(self, account_id: str, volume_id: str, allow_missing: bool) -> None:
+        """Soft delete: the volume disappears, its snapshots stay readable."""
+        async with self.store.write() as tx:
+            volume = await tx.get_volume(account_id, volume_id)
+            if volume is None:
+                if allow_missing:
+                    return
+                raise VolumeNotFound(f"volume {volume_id} not found", volume_id=volume_id)
+            await tx.mark_volume_deleted(volume.vid, self.config.clock.now_us())
+
+
+async def require_volume(tx: ManifestTx, account_id: str, volume_id: str) -> Volume:
+    volume = await tx.get_volume(account_id, volume_id) if volume_id else None
+    if volume is None:
+        raise VolumeNotFound(f"volume {volume_id!r} not found", volume_id=volume_id)
+    return volume

@@ -1,0 +1,129 @@
+"""Server and admin commands of the `blockstore` console script.
+
+    blockstore serve [--data-dir DIR] [--listen HOST:PORT]        both planes, one process
+    blockstore control-plane --db URL [--listen HOST:PORT]
+    blockstore data-plane --db URL --chunks URL [--listen HOST:PORT]
+    blockstore account create NAME (--data-dir DIR | --db URL) [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from blockstore.clock import RandomIds, SystemClock
+from blockstore.errors import BlockstoreError
+from manifest import open_manifest
+from services import server
+from services.accounts import create_account, has_accounts
+from services.config import ServerConfig, TlsConfig, default_urls
+
+DEFAULT_LISTEN = "127.0.0.1:50051"
+DEFAULT_DATA_DIR = Path("./data")
+
+
+def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
+    p.add_argument("--data-dir", type=Path, help="embedded defaults live here "
+                   "(manifest.db, chunks/); default ./data")
+    p.add_argument("--db", help="manifest database URL, sqlite:///path")
+    if chunks:
+        p.add_argument("--chunks", help="chunk store URL, file:///path")
+        p.add_argument("--no-fsync", action="store_true",
+                       help="skip fsync of chunk files (benchmarks only: not durable)")
+    p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
+    p.add_argument("--grace", type=float, default=10.0,
+                   help="seconds in-flight calls get to finish on SIGTERM")
+    p.add_argument("--tls-cert", type=Path)
+    p.add_argument("--tls-key", type=Path)
+    p.add_argument("--tls-client-ca", type=Path, help="require client certificates (mTLS)")
+    p.add_argument("--log-level", default="INFO")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="blockstore")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_common(sub.add_parser("serve", help="both planes in one process"), chunks=True)
+    _add_common(sub.add_parser("control-plane", help="ControlPlaneService only"), chunks=False)
+    _add_common(sub.add_parser("data-plane", help="DataPlaneService only"), chunks=True)
+    account = sub.add_parser("account", help="manage accounts").add_subparsers(
+        dest="account_command", required=True)
+    create = account.add_parser("create", help="create an account and print its token")
+    create.add_argument("name")
+    create.add_argument("--data-dir", type=Path)
+    create.add_argument("--db")
+    create.add_argument("--json", action="store_true")
+    return parser
+
+
+def _urls(args: argparse.Namespace) -> tuple[str, str]:
+    db, chunks = default_urls(args.data_dir or DEFAULT_DATA_DIR)
+    return args.db or db, getattr(args, "chunks", None) or chunks
+
+
+def _server_config(args: argparse.Namespace) -> ServerConfig:
+    db, chunks = _urls(args)
+    planes = {"serve": {"control", "data"}, "control-plane": {"control"},
+              "data-plane": {"data"}}[args.command]
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    tls = TlsConfig(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
+    return ServerConfig(listen=args.listen, db_url=db, chunks_url=chunks if "data" in planes
+                        else "", planes=frozenset(planes), fsync=not getattr(
+                            args, "no_fsync", False), grace_s=args.grace, tls=tls)
+
+
+async def _first_start_banner(db_url: str) -> str | None:
+    """On first start of `serve`, create an account and say how to use its token."""
+    store = await open_manifest(db_url)
+    try:
+        if await has_accounts(store):
+            return None
+        account, token = await create_account(store, "default", SystemClock(), RandomIds())
+    finally:
+        await store.close()
+    return (f"blockstore: created account {account.name} ({account.account_id}); its token "
+            "is shown only now:\n"
+            f"  export BLOCKSTORE_TOKEN={token}\n"
+            "  blockstore volume create --size 1G")
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    config = _server_config(args)
+    banner = await _first_start_banner(config.db_url) if args.command == "serve" else None
+    await server.serve_forever(config, banner)
+
+
+async def _account_create(args: argparse.Namespace) -> None:
+    store = await open_manifest(_urls(args)[0])
+    try:
+        account, token = await create_account(store, args.name, SystemClock(), RandomIds())
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps({"account_id": account.account_id, "name": account.name,
+                          "token": token}))
+    else:
+        print(f"account {account.name} ({account.account_id})\n"
+              f"token (shown only now): {token}\n"
+              f"  export BLOCKSTORE_TOKEN={token}")
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "account":
+            asyncio.run(_account_create(args))
+        else:
+            asyncio.run(_serve(args))
+    except (BlockstoreError, ValueError) as err:
+        print(f"blockstore: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,45 @@
+"""Server configuration, validated when built from command-line flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PLANES = frozenset({"control", "data"})
+MAX_MESSAGE_BYTES = 16 << 20   # the largest chunk (4 MiB) plus framing, with room to spare
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    listen: str
+    db_url: str
+    chunks_url: str = ""
+    planes: frozenset[str] = PLANES
+    fsync: bool = True
+    grace_s: float = 10.0
+    tls: TlsConfig | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.planes or not self.planes <= PLANES:
+            raise ValueError(f"planes must be a non-empty subset of {sorted(PLANES)}")
+        if "data" in self.planes and not self.chunks_url:
+            raise ValueError("the data plane needs --chunks (or --data-dir)")
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"--listen {self.listen!r}: expected HOST:PORT")
+        if self.grace_s < 0:
+            raise ValueError("grace period must be >= 0")
+
+
+def default_urls(data_dir: Path) -> tuple[str, str]:
+    """Embedded defaults under --data-dir: SQLite manifest and a local chunk directory."""
+    data_dir = data_dir.resolve()
+    return f"sqlite:///{data_dir / 'manifest.db'}", f"file://{data_dir / 'chunks'}"

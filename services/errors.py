@@ -1,0 +1,67 @@
+"""The one table that maps domain errors to gRPC status codes and `google.rpc.ErrorInfo`."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from blockstore import errors as e
+
+DOMAIN = "blockstore"
+
+# Most specific first: the first class an error is an instance of wins.
+STATUS_OF: list[tuple[type[e.BlockstoreError], grpc.StatusCode]] = [
+    (e.VolumeNotFound, grpc.StatusCode.NOT_FOUND),
+    (e.SnapshotNotFound, grpc.StatusCode.NOT_FOUND),
+    (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (e.BlockOutOfRange, grpc.StatusCode.OUT_OF_RANGE),
+    (e.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (e.IdempotencyKeyReused, grpc.StatusCode.ALREADY_EXISTS),
+    (e.AuthenticationFailed, grpc.StatusCode.UNAUTHENTICATED),
+    (e.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (e.ChunkCorrupt, grpc.StatusCode.DATA_LOSS),
+]
+
+
+def status_code(error: e.BlockstoreError) -> grpc.StatusCode:
+    for cls, code in STATUS_OF:
+        if isinstance(error, cls):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+def status_details(code: grpc.StatusCode, reason: str, message: str,
+                   metadata: dict[str, str] | None = None,
+                   retry_after_s: float | None = None) -> bytes:
+    """A serialized `google.rpc.Status` carrying ErrorInfo (and RetryInfo if given)."""
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata or {}))
+    details = [info]
+    if retry_after_s is not None:
+        retry = any_pb2.Any()
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(int(retry_after_s * 1000))
+        retry.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        details.append(retry)
+    return status_pb2.Status(code=code.value[0], message=message,
+                             details=details).SerializeToString()
+
+
+def trailing_metadata(code: grpc.StatusCode, reason: str, message: str,
+                      metadata: dict[str, str] | None = None,
+                      retry_after_s: float | None = None) -> tuple:
+    return (("grpc-status-details-bin",
+             status_details(code, reason, message, metadata, retry_after_s)),)
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: e.BlockstoreError) -> None:
+    """Abort the call with the status and ErrorInfo of a domain error (raises)."""
+    code = status_code(error)
+    retry = getattr(error, "retry_after_s", None)
+    await context.abort(code, error.message,
+                        trailing_metadata(code, error.reason, error.message, error.metadata,
+                                          retry))
+
+
+assert code_pb2.NOT_FOUND == grpc.StatusCode.NOT_FOUND.value[0]

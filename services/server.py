@@ -1,0 +1,110 @@
+"""Process wiring: stores, planes, interceptors, health and reflection on one grpc.aio server.
+
+This is the one place where storage wrappers are stacked and planes are assembled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from blockstore.v1 import control_plane_pb2, control_plane_pb2_grpc, data_plane_pb2
+from blockstore.v1 import data_plane_pb2_grpc
+from control_plane.config import ControlPlaneConfig
+from control_plane.servicer import ControlPlaneServicer
+from control_plane.snapshots import Snapshots
+from control_plane.volumes import Volumes
+from manifest import ManifestStore, open_manifest
+from services.auth import AccountResolver, EdgeInterceptor
+from services.config import MAX_MESSAGE_BYTES, ServerConfig
+
+log = logging.getLogger("blockstore.server")
+CP_NAME = control_plane_pb2.DESCRIPTOR.services_by_name["ControlPlaneService"].full_name
+DP_NAME = data_plane_pb2.DESCRIPTOR.services_by_name["DataPlaneService"].full_name
+
+
+@dataclass
+class Running:
+    server: grpc.aio.Server
+    port: int
+    store: ManifestStore
+    closers: list = field(default_factory=list)
+
+    async def stop(self, grace: float | None) -> None:
+        await self.server.stop(grace)
+        for close in reversed(self.closers):
+            await close()
+        await self.store.close()
+
+
+def _server_options() -> list[tuple[str, int]]:
+    return [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0)]
+
+
+async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
+                          store: ManifestStore, closers: list) -> None:
+    from data_plane.wiring import build_data_plane
+
+    servicer, close = await build_data_plane(config, store)
+    closers.append(close)
+    data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
+
+
+async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = None) -> Running:
+    cp_config = cp_config or ControlPlaneConfig()
+    store = await open_manifest(config.db_url)
+    server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store))],
+                             options=_server_options())
+    closers: list = []
+    names = []
+    if "control" in config.planes:
+        servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config))
+        control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
+        names.append(CP_NAME)
+    if "data" in config.planes:
+        await _add_data_plane(server, config, store, closers)
+        names.append(DP_NAME)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME,
+                                         reflection.SERVICE_NAME], server)
+    port = _bind(server, config)
+    await server.start()
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return Running(server, port, store, closers)
+
+
+def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
+    if config.tls is None:
+        return server.add_insecure_port(config.listen)
+    tls = config.tls
+    creds = grpc.ssl_server_credentials(
+        [(tls.key.read_bytes(), tls.cert.read_bytes())],
+        root_certificates=tls.client_ca.read_bytes() if tls.client_ca else None,
+        require_client_auth=tls.client_ca is not None)
+    return server.add_secure_port(config.listen, creds)
+
+
+async def serve_forever(config: ServerConfig, banner=None) -> None:
+    """Run until SIGTERM/SIGINT; then stop taking calls and let in-flight ones finish."""
+    running = await start(config)
+    host = config.listen.rpartition(":")[0]
+    print(f"blockstore: listening on {host}:{running.port}", flush=True)
+    if banner:
+        print(banner, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down (grace %.1fs)", config.grace_s)
+    await running.stop(config.grace_s)
