@@ -1,0 +1,61 @@
+"""`AsyncClient`: the asyncio client of both Blockstore services over one grpc.aio channel.
+
+Which calls are retried, and why it is safe:
+- reads (Get*, List*, FindMissingChunks) change nothing, so they are always retried;
+- creates always carry an idempotency key (one is generated per logical call when the
+  caller gives none), so a repeat returns the first result instead of a duplicate;
+- deletes and progress reports converge on one end state; a retry that finds the work
+  already done (NOT_FOUND after a delete, SNAPSHOT_ALREADY_COMPLETE after reporting 1.0)
+  is treated as the earlier, unacknowledged attempt having succeeded;
+- streams (UploadBlocks, DownloadBlocks) are not retried here: their input can not be
+  replayed in general. Each upload stream commits atomically, so the caller re-sends it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
+from clients.channel import auth_metadata, open_channel
+from clients.control import ControlPlaneMethods
+from clients.data import DataPlaneMethods
+from clients.retry import RetryPolicy, call_with_retry
+
+
+class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
+    """Every RPC of ControlPlaneService and DataPlaneService, typed errors, retries, deadlines.
+
+    Create it inside a running event loop (grpc.aio binds the channel to it); use it as
+    `async with AsyncClient(...) as c:` or call `await c.close()`.
+    """
+
+    def __init__(self, address: str, token: str, *, ca_cert: bytes | str | Path | None = None,
+                 timeout: float = 30.0, stream_timeout: float = 3600.0,
+                 retry: RetryPolicy | None = None) -> None:
+        if timeout <= 0 or stream_timeout <= 0:
+            raise ValueError("timeouts must be positive: every call carries a deadline")
+        self.address, self.timeout, self.stream_timeout = address, timeout, stream_timeout
+        self.retry = retry or RetryPolicy()
+        self._metadata = auth_metadata(token)
+        self._channel = open_channel(address, ca_cert)
+        self._cp = control_plane_pb2_grpc.ControlPlaneServiceStub(self._channel)
+        self._dp = data_plane_pb2_grpc.DataPlaneServiceStub(self._channel)
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def _unary(self, method, request, *, timeout: float | None = None):
+        """One unary RPC with auth, a per-attempt deadline and the retry policy."""
+        async def attempt():
+            return await method(request, metadata=self._metadata,
+                                timeout=timeout or self.timeout)
+        return await call_with_retry(attempt, self.retry)
+
+    def _stream_kwargs(self, timeout: float | None) -> dict:
+        return {"metadata": self._metadata, "timeout": timeout or self.stream_timeout}

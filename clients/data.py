@@ -1,0 +1,127 @@
+"""DataPlaneService methods of `AsyncClient`: thin wrappers the bulk-transfer tools build on.
+
+They pass protobuf messages through unchanged: compression, hashing and verification
+belong to the transfer code above, which knows what it asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+
+import grpc
+
+from blockstore.v1 import data_plane_pb2 as dp
+from clients.errors import from_rpc_error
+
+# The server answers FindMissingChunks for at most this many tokens per call.
+MAX_TOKENS_PER_CALL = 10_000
+
+
+def volume_target(volume_id: str, data_version: int = 0) -> dp.UploadTarget:
+    """Write a volume at its open version (0: whatever it is when the stream commits)."""
+    return dp.UploadTarget(volume_id=volume_id, data_version=data_version)
+
+
+def snapshot_target(snapshot_id: str, version: int) -> dp.UploadTarget:
+    """Write into a pending UPLOAD snapshot; `version` must be the snapshot's version."""
+    return dp.UploadTarget(snapshot_id=snapshot_id, data_version=version)
+
+
+def _source(volume_id: str | None, snapshot_id: str | None) -> dict:
+    if bool(volume_id) == bool(snapshot_id):
+        raise ValueError("give exactly one of volume_id or snapshot_id")
+    return {"volume_id": volume_id} if volume_id else {"snapshot_id": snapshot_id}
+
+
+class DataPlaneMethods:
+    """Mixed into AsyncClient, which provides `_dp`, `_unary` and `_stream_kwargs`."""
+
+    async def find_missing_chunks(self, tokens: Iterable[bytes]) -> list[bytes]:
+        """The tokens the account lacks; batches large sets so any size may be asked."""
+        tokens, missing = list(tokens), []
+        for i in range(0, len(tokens), MAX_TOKENS_PER_CALL):
+            req = dp.FindMissingChunksRequest(tokens=tokens[i:i + MAX_TOKENS_PER_CALL])
+            missing.extend((await self._unary(self._dp.FindMissingChunks, req)).missing_tokens)
+        return missing
+
+    async def list_blocks_page(self, volume_id: str | None = None,
+                               snapshot_id: str | None = None, start_offset: int = 0,
+                               page_size: int = 0, page_token: str = ""
+                               ) -> tuple[list[dp.BlockEntry], str]:
+        req = dp.ListBlocksRequest(**_source(volume_id, snapshot_id), start_offset=start_offset,
+                                   page_size=page_size, page_token=page_token)
+        resp = await self._unary(self._dp.ListBlocks, req)
+        return list(resp.blocks), resp.next_page_token
+
+    async def list_blocks(self, volume_id: str | None = None, snapshot_id: str | None = None,
+                          start_offset: int = 0, page_size: int = 0
+                          ) -> AsyncIterator[dp.BlockEntry]:
+        """Written chunks, ascending; holes are absent, written zeros have `zero` set."""
+        token = ""
+        while True:
+            blocks, token = await self.list_blocks_page(volume_id, snapshot_id, start_offset,
+                                                        page_size, token)
+            for block in blocks:
+                yield block
+            if not token:
+                return
+
+    async def list_changed_blocks_page(self, target_snapshot_id: str,
+                                       base_snapshot_id: str = "", page_size: int = 0,
+                                       page_token: str = "") -> tuple[list[dp.ChangedBlock], str]:
+        req = dp.ListChangedBlocksRequest(base_snapshot_id=base_snapshot_id,
+                                          target_snapshot_id=target_snapshot_id,
+                                          page_size=page_size, page_token=page_token)
+        resp = await self._unary(self._dp.ListChangedBlocks, req)
+        return list(resp.changes), resp.next_page_token
+
+    async def list_changed_blocks(self, target_snapshot_id: str, base_snapshot_id: str = "",
+                                  page_size: int = 0) -> AsyncIterator[dp.ChangedBlock]:
+        """Chunks that differ between base and target (every written chunk without a base)."""
+        token = ""
+        while True:
+            changes, token = await self.list_changed_blocks_page(
+                target_snapshot_id, base_snapshot_id, page_size, token)
+            for change in changes:
+                yield change
+            if not token:
+                return
+
+    async def upload_blocks(self, target: dp.UploadTarget,
+                            blocks: AsyncIterable[dp.UploadBlock] | Iterable[dp.UploadBlock],
+                            *, timeout: float | None = None) -> dp.UploadBlocksResponse:
+        """One stream, committed atomically when it returns. Not retried: see clients.aio."""
+        try:
+            return await self._dp.UploadBlocks(_requests(target, blocks),
+                                               **self._stream_kwargs(timeout))
+        except grpc.RpcError as rpc:
+            raise from_rpc_error(rpc) from rpc
+
+    async def download_blocks(self, volume_id: str | None = None,
+                              snapshot_id: str | None = None,
+                              ranges: Iterable[tuple[int, int]] = (),
+                              accept_compression: Iterable[int] = (), *,
+                              timeout: float | None = None
+                              ) -> AsyncIterator[dp.DownloadBlocksResponse]:
+        """Blocks of the (offset, length) ranges as the server sends them; not verified here."""
+        req = dp.DownloadBlocksRequest(
+            **_source(volume_id, snapshot_id),
+            ranges=[dp.ByteRange(offset=o, length=n) for o, n in ranges],
+            accept_compression=list(accept_compression))
+        try:
+            async for block in self._dp.DownloadBlocks(req, **self._stream_kwargs(timeout)):
+                yield block
+        except grpc.RpcError as rpc:
+            raise from_rpc_error(rpc) from rpc
+
+
+async def _requests(target: dp.UploadTarget, blocks) -> AsyncIterator[dp.UploadBlocksRequest]:
+    """The target first, then one block per message, as the API requires."""
+    yield dp.UploadBlocksRequest(target=target)
+    if hasattr(blocks, "__aiter__"):
+        async for block in blocks:
+            yield dp.UploadBlocksRequest(block=block)
+    else:
+        for block in blocks:
+            yield dp.UploadBlocksRequest(block=block)
+

@@ -1,0 +1,87 @@
+"""Output for the CLI: JSON for scripts, aligned text tables for people.
+
+JSON uses the proto field names (snake_case) and keeps int64 as numbers (the canonical
+proto3 JSON mapping turns them into strings, which is awkward in jq and shell), enums as
+their names, timestamps as RFC 3339 and tokens (bytes) as hex, matching BLAKE3 tools.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+
+from google.protobuf import descriptor, timestamp_pb2
+from google.protobuf.message import Message
+
+FD = descriptor.FieldDescriptor
+
+
+def to_dict(msg: Message) -> dict:
+    """Every field of `msg`, defaults included, so scripts see a stable set of keys."""
+    return {f.name: _field(f, getattr(msg, f.name)) for f in msg.DESCRIPTOR.fields}
+
+
+def _field(f: descriptor.FieldDescriptor, value):
+    if f.message_type is not None and f.message_type.GetOptions().map_entry:
+        return {k: _scalar(f.message_type.fields_by_name["value"], v) for k, v in value.items()}
+    if f.is_repeated:
+        return [_scalar(f, v) for v in value]
+    return _scalar(f, value)
+
+
+def _scalar(f: descriptor.FieldDescriptor, value):
+    if f.type == FD.TYPE_MESSAGE:
+        if f.message_type.full_name == timestamp_pb2.Timestamp.DESCRIPTOR.full_name:
+            return format_time(value)
+        return to_dict(value)
+    if f.type == FD.TYPE_ENUM:
+        return f.enum_type.values_by_number[value].name if value in f.enum_type.values_by_number else value
+    if f.type == FD.TYPE_BYTES:
+        return value.hex()
+    return value
+
+
+def format_time(ts: timestamp_pb2.Timestamp) -> str:
+    """RFC 3339 in UTC, or "" when unset (e.g. completed_at of a pending snapshot)."""
+    return ts.ToJsonString() if ts.seconds or ts.nanos else ""
+
+
+def print_json(payload, out=None) -> None:
+    json.dump(payload, out or sys.stdout, indent=2)
+    (out or sys.stdout).write("\n")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Left-aligned columns, two spaces apart; numbers are right-aligned."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(_is_number(r[i]) for r in rows) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if num else c.ljust(w)
+                         for c, w, num in zip(cells, widths, numeric)).rstrip()
+    return "\n".join([line(headers)] + [line(r) for r in rows])
+
+
+def fields(pairs: Iterable[tuple[str, object]]) -> str:
+    """`key: value` lines for one object (the `get` commands)."""
+    pairs = list(pairs)
+    width = max(len(k) for k, _ in pairs)
+    return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in pairs)
+
+
+def labels(mapping) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(mapping.items()))
+
+
+def emit(args, payload, human: Callable[[], str]) -> None:
+    """Prints `payload` as JSON with --json, else the human text `human()` builds."""
+    if getattr(args, "json", False):
+        print_json(payload)
+    else:
+        print(human())
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(".", "", 1).replace("%", "").isdigit()
