@@ -13,10 +13,8 @@ Which calls are retried, and why it is safe:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
-from clients.channel import auth_metadata, open_channel
+from clients.channel import Pem, auth_metadata, open_channel
 from clients.control import ControlPlaneMethods
 from clients.data import DataPlaneMethods
 from clients.retry import RetryPolicy, call_with_retry
@@ -29,7 +27,8 @@ class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
     `async with AsyncClient(...) as c:` or call `await c.close()`.
     """
 
-    def __init__(self, address: str, token: str, *, ca_cert: bytes | str | Path | None = None,
+    def __init__(self, address: str, token: str, *, ca_cert: Pem | None = None,
+                 client_cert: Pem | None = None, client_key: Pem | None = None,
                  timeout: float = 30.0, stream_timeout: float = 3600.0,
                  retry: RetryPolicy | None = None) -> None:
         if timeout <= 0 or stream_timeout <= 0:
@@ -37,7 +36,7 @@ class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
         self.address, self.timeout, self.stream_timeout = address, timeout, stream_timeout
         self.retry = retry or RetryPolicy()
         self._metadata = auth_metadata(token)
-        self._channel = open_channel(address, ca_cert)
+        self._channel = open_channel(address, ca_cert, client_cert, client_key)
         self._cp = control_plane_pb2_grpc.ControlPlaneServiceStub(self._channel)
         self._dp = data_plane_pb2_grpc.DataPlaneServiceStub(self._channel)
 

@@ -34,6 +34,10 @@ def common_parser() -> argparse.ArgumentParser:
                        help="bearer token (env BLOCKSTORE_TOKEN)")
     group.add_argument("--ca", default=os.environ.get("BLOCKSTORE_CA"), metavar="PEM",
                        help="CA certificate file; enables TLS (env BLOCKSTORE_CA)")
+    group.add_argument("--cert", default=os.environ.get("BLOCKSTORE_CERT"), metavar="PEM",
+                       help="client certificate for mutual TLS (env BLOCKSTORE_CERT)")
+    group.add_argument("--key", default=os.environ.get("BLOCKSTORE_KEY"), metavar="PEM",
+                       help="client private key for mutual TLS (env BLOCKSTORE_KEY)")
     group.add_argument("--timeout", type=_positive, default=30.0, metavar="SECONDS",
                        help="deadline of each call attempt (default %(default)s)")
     group.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -63,6 +67,9 @@ def main(argv: list[str]) -> int:
         return _fail(f"error: {err}", ExitCode.USAGE)
     except BlockstoreError as err:
         return _fail(f"error: {err}", for_status(err.code))
+    except BrokenPipeError:  # `blockstore volume list | head`: the reader had enough
+        _silence_stdout()
+        return int(ExitCode.OK)
     except KeyboardInterrupt:
         return _fail("error: interrupted", ExitCode.INTERRUPTED)
     except Exception as err:  # the one place a bug surfaces: say what, not a traceback
@@ -72,8 +79,12 @@ def main(argv: list[str]) -> int:
 async def _run(args: argparse.Namespace) -> int:
     if not args.token:
         raise UsageError("no token: pass --token or set BLOCKSTORE_TOKEN")
-    ca = _read_ca(args.ca)
-    async with AsyncClient(args.address, args.token, ca_cert=ca, timeout=args.timeout) as client:
+    ca, cert, key = (_read_file(f, what) for f, what in
+                     ((args.ca, "CA"), (args.cert, "certificate"), (args.key, "key")))
+    if (cert or key) and not (cert and key and ca):
+        raise UsageError("mutual TLS needs --ca, --cert and --key together")
+    async with AsyncClient(args.address, args.token, ca_cert=ca, client_cert=cert,
+                           client_key=key, timeout=args.timeout) as client:
         return int(await args.handler(client, args) or ExitCode.OK)
 
 
@@ -84,14 +95,20 @@ def _positive(text: str) -> float:
     return value
 
 
-def _read_ca(path: str | None) -> bytes | None:
+def _read_file(path: str | None, what: str) -> bytes | None:
     if not path:
         return None
     try:
         with open(path, "rb") as f:
             return f.read()
     except OSError as err:
-        raise UsageError(f"cannot read CA file {path}: {err.strerror}") from err
+        raise UsageError(f"cannot read {what} file {path}: {err.strerror}") from err
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _fail(message: str, code: ExitCode) -> int:

@@ -45,7 +45,7 @@ EPILOG = """\
 exit codes:
   0    ok
   1    unexpected error (bug, INTERNAL, UNKNOWN)
-  2    usage error (bad arguments, no token, unreadable CA file)
+  2    usage error (bad arguments, no token, unreadable CA/cert/key file)
   3    not found
   4    invalid argument or failed precondition (incl. OUT_OF_RANGE)
   5    authentication failed or permission denied
@@ -58,4 +58,5 @@ environment:
   BLOCKSTORE_ADDRESS  server HOST:PORT (default 127.0.0.1:50051)
   BLOCKSTORE_TOKEN    bearer token of the account
   BLOCKSTORE_CA       PEM file of the CA that signed the server's certificate (enables TLS)
+  BLOCKSTORE_CERT, BLOCKSTORE_KEY  client certificate and key (mutual TLS)
 """

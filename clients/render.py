@@ -47,6 +47,13 @@ def format_time(ts: timestamp_pb2.Timestamp) -> str:
     return ts.ToJsonString() if ts.seconds or ts.nanos else ""
 
 
+def human_time(ts: timestamp_pb2.Timestamp) -> str:
+    """To the second, UTC, for tables: microseconds only widen columns for people."""
+    if not (ts.seconds or ts.nanos):
+        return "-"
+    return ts.ToDatetime().strftime("%Y-%m-%d %H:%M:%SZ")
+
+
 def print_json(payload, out=None) -> None:
     json.dump(payload, out or sys.stdout, indent=2)
     (out or sys.stdout).write("\n")

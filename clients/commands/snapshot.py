@@ -78,8 +78,8 @@ def _fields(s) -> str:
         ("mode", _mode(s)), ("state", _state(s)), ("progress", f"{s.progress:.0%}"),
         ("size", f"{format_size(s.size_bytes)} ({s.size_bytes})"),
         ("chunk size", format_size(s.chunk_size)), ("parent", s.parent_snapshot_id or "-"),
-        ("description", s.description or "-"), ("created", render.format_time(s.created_at)),
-        ("completed", render.format_time(s.completed_at) or "-"),
+        ("description", s.description or "-"), ("created", render.human_time(s.created_at)),
+        ("completed", render.human_time(s.completed_at)),
         ("labels", render.labels(s.labels) or "-")])
 
 
@@ -87,7 +87,7 @@ def _table(snaps) -> str:
     if not snaps:
         return "no snapshots"
     rows = [(s.snapshot_id, s.volume_id, s.version, _mode(s), _state(s), f"{s.progress:.0%}",
-             format_size(s.size_bytes), render.format_time(s.created_at), s.description)
+             format_size(s.size_bytes), render.human_time(s.created_at), s.description)
             for s in snaps]
     return render.table(["SNAPSHOT ID", "VOLUME ID", "VERSION", "MODE", "STATE", "PROGRESS",
                          "SIZE", "CREATED", "DESCRIPTION"], rows)

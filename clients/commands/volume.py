@@ -61,7 +61,7 @@ def _fields(v, extra=()) -> str:
         ("volume id", v.volume_id), ("size", f"{format_size(v.size_bytes)} ({v.size_bytes})"),
         ("chunk size", format_size(v.chunk_size)), ("open version", v.open_version),
         ("source snapshot", v.source_snapshot_id or "-"),
-        ("created", render.format_time(v.created_at)), ("labels", render.labels(v.labels) or "-"),
+        ("created", render.human_time(v.created_at)), ("labels", render.labels(v.labels) or "-"),
         *extra])
 
 
@@ -69,7 +69,7 @@ def _table(volumes) -> str:
     if not volumes:
         return "no volumes"
     rows = [(v.volume_id, format_size(v.size_bytes), format_size(v.chunk_size), v.open_version,
-             v.source_snapshot_id or "-", render.format_time(v.created_at),
+             v.source_snapshot_id or "-", render.human_time(v.created_at),
              render.labels(v.labels)) for v in volumes]
     return render.table(["VOLUME ID", "SIZE", "CHUNK", "VERSION", "SOURCE", "CREATED", "LABELS"],
                         rows)
