@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import grpc
 
-from clients.errors import BlockstoreError, from_rpc_error
+from clients.errors import from_rpc_error
 
 T = TypeVar("T")
 

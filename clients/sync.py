@@ -38,9 +38,9 @@ class Client:
 
     def __getattr__(self, name: str):
         """Forwards public AsyncClient methods: coroutines are awaited, generators drained lazily."""
-        member = getattr(AsyncClient, name, None)
-        if name.startswith("_") or member is None:
+        if name.startswith("_"):
             raise AttributeError(name)
+        member = getattr(AsyncClient, name, None)
         if inspect.isasyncgenfunction(member):
             return lambda *a, **k: self._iterate(getattr(self._async, name)(*a, **k))
         if inspect.iscoroutinefunction(member):

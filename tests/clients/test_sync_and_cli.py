@@ -89,3 +89,10 @@ def test_cli_help_documents_exit_codes(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "exit codes:" in out and "3    not found" in out
+
+
+def test_sync_client_exposes_plain_attributes_and_hides_private_ones(fake):
+    with Client(fake.address, "tok", timeout=7.0) as c:
+        assert c.timeout == 7.0 and c.address == fake.address
+        with pytest.raises(AttributeError):
+            c._unary
