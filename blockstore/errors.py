@@ -66,6 +66,12 @@ class DuplicateBlock(InvalidArgument):
     reason = "DUPLICATE_BLOCK"
 
 
+class InvalidBlockData(InvalidArgument):
+    """Block data that does not decode to its declared length (bad zstd, bombs, short data)."""
+
+    reason = "INVALID_BLOCK_DATA"
+
+
 class InvalidLineage(InvalidArgument):
     """Two snapshots compared by ListChangedBlocks are not of one volume lineage."""
 

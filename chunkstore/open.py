@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -10,13 +11,17 @@ from chunkstore.memory import MemoryChunkStore
 from chunkstore.protocol import ChunkStore
 
 
-def open_chunk_store(url: str, *, fsync: bool = True) -> ChunkStore:
-    """`file:///abs/path` (local directory) or `memory://`; `s3://` is not built yet."""
+def open_chunk_store(url: str, *, fsync: bool = True,
+                     executor: Executor | None = None) -> ChunkStore:
+    """`file:///abs/path` (local directory) or `memory://`; `s3://` is not built yet.
+
+    `executor` runs the blocking file I/O (default: the event loop's default executor).
+    """
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path:
             raise ValueError(f"chunk store URL {url!r}: expected file:///absolute/path")
-        return LocalChunkStore(Path(unquote(parts.path)), fsync=fsync)
+        return LocalChunkStore(Path(unquote(parts.path)), fsync=fsync, executor=executor)
     if parts.scheme == "memory":
         return MemoryChunkStore()
     if parts.scheme == "s3":

@@ -1,11 +1,22 @@
-"""Builds the data-plane servicer for services/server.py (UNIMPLEMENTED until written)."""
+"""Builds the data plane for services/server.py: chunk store, worker threads, servicer."""
 
 from __future__ import annotations
 
-from blockstore.v1 import data_plane_pb2_grpc
+from concurrent.futures import ThreadPoolExecutor
+
+from chunkstore import open_chunk_store
+from data_plane.config import DataPlaneConfig
+from data_plane.servicer import DataPlaneServicer
 
 
-async def build_data_plane(config, store):
+async def build_data_plane(config, store, dp_config: DataPlaneConfig | None = None):
+    """Returns the servicer and an async close function."""
+    dp_config = dp_config or DataPlaneConfig()
+    executor = ThreadPoolExecutor(dp_config.workers, thread_name_prefix="blockstore-io")
+    chunks = open_chunk_store(config.chunks_url, fsync=config.fsync, executor=executor)
+
     async def close() -> None:
-        return None
-    return data_plane_pb2_grpc.DataPlaneServiceServicer(), close
+        await chunks.close()
+        executor.shutdown(wait=True)
+
+    return DataPlaneServicer(store, chunks, executor, dp_config), close

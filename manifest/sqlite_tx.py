@@ -140,6 +140,11 @@ class SqliteTx:
                                "LIMIT ?", (*params, limit))
         return [_snapshot(r) for r in rows]
 
+    async def get_snapshot_any(self, snapshot_id: str) -> Snapshot | None:
+        """By id alone, deleted or not: lineage reads follow a clone's source this way."""
+        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = ?", (snapshot_id,))
+        return _snapshot(row) if row else None
+
     async def volume_snapshots(self, vid: int) -> list[Snapshot]:
         rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
                                "ORDER BY s.version", (vid,))
@@ -179,6 +184,15 @@ class SqliteTx:
             "ORDER BY chunk_index LIMIT ?",
             (vid, max_version, first_index, last_index, -1 if limit is None else limit))
         return [BlockRow(idx, token, version) for idx, token, version in rows]
+
+    async def changed_indexes(self, vid: int, above_version: int, max_version: int,
+                              first_index: int, limit: int) -> list[int]:
+        """Chunk indexes with a row in (above_version, max_version]: change candidates."""
+        rows = await self._all(
+            "SELECT DISTINCT chunk_index FROM blocks WHERE vid = ? AND version > ? AND "
+            "version <= ? AND chunk_index >= ? ORDER BY chunk_index LIMIT ?",
+            (vid, above_version, max_version, first_index, limit))
+        return [r[0] for r in rows]
 
     async def tokens_known(self, account_id: str, tokens: Iterable[bytes]) -> set[bytes]:
         known: set[bytes] = set()

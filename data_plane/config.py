@@ -1,0 +1,34 @@
+"""Data-plane configuration, validated when built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from blockstore.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True)
+class DataPlaneConfig:
+    # Blocks of one upload stream being hashed/compressed/stored at once: bounds a
+    # stream's memory to about window x (chunk + compressed chunk).
+    upload_window: int = 8
+    # Chunks read ahead per download stream.
+    download_window: int = 8
+    # zstd level for data that arrives raw (1-3: fast; stored only when it saves space).
+    zstd_level: int = 1
+    # Threads for hashing, (de)compression and file I/O; blake3 and zstd release the GIL.
+    workers: int = 4
+    max_find_tokens: int = 10_000
+    max_ranges: int = 10_000
+    # References are checked against the account's chunk set in batches of this size
+    # while the stream runs (fail fast), and once more in the commit transaction.
+    reference_batch: int = 256
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        for name in ("upload_window", "download_window", "workers", "max_find_tokens",
+                     "max_ranges", "reference_batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 1 <= self.zstd_level <= 22:
+            raise ValueError(f"zstd_level must be 1..22, got {self.zstd_level}")

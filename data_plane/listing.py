@@ -1,0 +1,120 @@
+"""FindMissingChunks, ListBlocks and ListChangedBlocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blockstore.errors import InvalidArgument, InvalidLineage
+from blockstore.paging import encode_token, parse_page
+from data_plane.views import View, rows_in, snapshot_view
+from manifest import ManifestStore, ManifestTx
+
+TOKEN_BYTES = 32
+DEFAULT_BLOCK_PAGE = 1000
+MAX_BLOCK_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    offset: int
+    token: bytes | None           # None: written zeros
+
+
+@dataclass(frozen=True)
+class Change:
+    offset: int
+    base: bytes | None | bool     # False: hole; None: zeros; bytes: token
+    target: bytes | None | bool
+
+
+async def find_missing(store: ManifestStore, account_id: str, tokens: list[bytes],
+                       limit: int) -> list[bytes]:
+    """Tokens (in request order, deduplicated) the caller's account does not hold."""
+    if len(tokens) > limit:
+        raise InvalidArgument(f"{len(tokens)} tokens in one FindMissingChunks; at most {limit}")
+    for token in tokens:
+        if len(token) != TOKEN_BYTES:
+            raise InvalidArgument(f"token {token.hex()[:70]} is {len(token)} bytes; chunk "
+                                  "tokens are 32-byte BLAKE3 digests")
+    async with store.read() as tx:
+        known = await tx.tokens_known(account_id, tokens)
+    return list(dict.fromkeys(t for t in tokens if t not in known))
+
+
+def _page(view: View, start_offset: int, page_size: int, page_token: str,
+          scope: str) -> tuple[int, int]:
+    if start_offset < 0:
+        raise InvalidArgument(f"start_offset {start_offset} is negative")
+    first = -(-start_offset // view.chunk_size)
+    page = parse_page(page_token, page_size, scope, first, DEFAULT_BLOCK_PAGE, MAX_BLOCK_PAGE)
+    return int(page.after), page.size
+
+
+async def list_blocks(store: ManifestStore, view: View, start_offset: int, page_size: int,
+                      page_token: str) -> tuple[list[BlockEntry], str]:
+    scope = f"blocks:{view.name}:{start_offset}"
+    first, size = _page(view, start_offset, page_size, page_token, scope)
+    async with store.read() as tx:
+        rows = await rows_in(tx, view, first, view.chunk_count() - 1, size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    entries = [BlockEntry(r.chunk_index * view.chunk_size, r.token) for r in rows]
+    return entries, encode_token(rows[-1].chunk_index + 1, scope) if more else ""
+
+
+async def _shared_vid(tx: ManifestTx, base: View, target: View) -> None:
+    if not {lv.vid for lv in base.levels} & {lv.vid for lv in target.levels}:
+        raise InvalidLineage(f"{base.name} and {target.name} are not of one volume lineage")
+    if base.chunk_size != target.chunk_size:
+        raise InvalidLineage(f"{base.name} and {target.name} have different chunk sizes")
+
+
+async def list_changes(store: ManifestStore, account_id: str, base_id: str, target_id: str,
+                       page_size: int, page_token: str) -> tuple[list[Change], str]:
+    async with store.read() as tx:
+        target = await snapshot_view(tx, account_id, target_id)
+        base = await snapshot_view(tx, account_id, base_id) if base_id else None
+        if base:
+            await _shared_vid(tx, base, target)
+    scope = f"changes:{base_id}:{target_id}"
+    first, size = _page(target, 0, page_size, page_token, scope)
+    changes, next_index = await _scan(store, base, target, first, size)
+    return changes, encode_token(next_index, scope) if next_index is not None else ""
+
+
+async def _scan(store: ManifestStore, base: View | None, target: View, first: int,
+                size: int) -> tuple[list[Change], int | None]:
+    """Compare base and target chunk by chunk from `first`, until `size` changes."""
+    last = max(target.chunk_count(), base.chunk_count() if base else 0) - 1
+    changes: list[Change] = []
+    index = first
+    while index <= last and len(changes) < size:
+        async with store.read() as tx:
+            candidates = await _candidates(tx, base, target, index, last, size)
+            if not candidates:
+                return changes, None
+            lo, hi = candidates[0], candidates[-1]
+            t_rows = {r.chunk_index: r.token for r in await rows_in(tx, target, lo, hi)}
+            b_rows = {r.chunk_index: r.token for r in await rows_in(tx, base, lo, hi)} \
+                if base else {}
+        for i in candidates:
+            b = b_rows.get(i, False) if i in b_rows else False
+            t = t_rows.get(i, False) if i in t_rows else False
+            if b != t:
+                changes.append(Change(i * target.chunk_size, b, t))
+                if len(changes) == size:
+                    return changes, (i + 1 if i < last else None)
+        index = candidates[-1] + 1
+    return changes, None
+
+
+async def _candidates(tx: ManifestTx, base: View | None, target: View, first: int,
+                      last: int, size: int) -> list[int]:
+    """Chunk indexes that may differ. Same volume: rows written between the versions."""
+    if base and base.vid == target.vid and base.levels[1:] == target.levels[1:]:
+        low, high = sorted((base.version, target.version))
+        return await tx.changed_indexes(target.vid, low, high, first, size)
+    found = {r.chunk_index for r in await rows_in(tx, target, first, last, size)}
+    if base:
+        found |= {r.chunk_index for r in await rows_in(tx, base, first, last, size)}
+    return sorted(found)[:size]

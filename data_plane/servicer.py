@@ -1,0 +1,104 @@
+"""`DataPlaneService` over gRPC: validate, call the domain, convert. Nothing else."""
+
+from __future__ import annotations
+
+from blockstore.caller import current_account
+from blockstore.errors import InvalidArgument
+from blockstore.v1 import common_pb2 as pb
+from blockstore.v1 import data_plane_pb2 as dp
+from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
+from data_plane.blocks import BlockIn
+from data_plane.download import BlockOut, Downloader
+from data_plane.listing import find_missing, list_blocks, list_changes
+from data_plane.upload import UploadSession, check_target
+from data_plane.views import source_view
+
+COMPRESSION_NAME = {pb.COMPRESSION_UNSPECIFIED: "none", pb.COMPRESSION_NONE: "none",
+                    pb.COMPRESSION_ZSTD: "zstd"}
+COMPRESSION_PB = {"none": pb.COMPRESSION_NONE, "zstd": pb.COMPRESSION_ZSTD}
+
+
+def block_in(msg: dp.UploadBlock) -> BlockIn:
+    return BlockIn(msg.offset, msg.length, msg.checksum,
+                   COMPRESSION_NAME.get(msg.compression, f"#{msg.compression}"), msg.data,
+                   msg.zero)
+
+
+def block_out(b: BlockOut) -> dp.DownloadBlocksResponse:
+    return dp.DownloadBlocksResponse(offset=b.offset, length=b.length, checksum=b.checksum,
+                                     compression=COMPRESSION_PB[b.compression.value],
+                                     data=b.data, zero=b.zero)
+
+
+class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
+    def __init__(self, store, chunks, executor, config) -> None:
+        self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
+        self.downloader = Downloader(store, chunks, executor, config)
+
+    async def UploadBlocks(self, request_iterator, context):
+        session = None
+        try:
+            async for msg in request_iterator:
+                if session is None:
+                    session = await self._open(msg)
+                elif msg.WhichOneof("message") != "block":
+                    raise InvalidArgument("only the first message of a stream sets target; "
+                                          "every later one sets block")
+                else:
+                    await session.add(block_in(msg.block))
+            if session is None:
+                raise InvalidArgument("empty UploadBlocks stream: the first message must "
+                                      "set target")
+            r = await session.finish()
+        except BaseException:
+            if session is not None:
+                await session.abort()
+            raise
+        return dp.UploadBlocksResponse(blocks_written=r.blocks_written,
+                                       bytes_received=r.bytes_received,
+                                       bytes_stored=r.bytes_stored, dedup_hits=r.dedup_hits,
+                                       tokens=r.tokens)
+
+    async def _open(self, msg: dp.UploadBlocksRequest) -> UploadSession:
+        if msg.WhichOneof("message") != "target":
+            raise InvalidArgument("the first message of an UploadBlocks stream must set target")
+        t = msg.target
+        async with self.store.read() as tx:
+            target = await check_target(tx, current_account(), t.volume_id, t.snapshot_id,
+                                        t.data_version)
+        return UploadSession(target, self.chunks, self.store, self.executor, self.config)
+
+    async def DownloadBlocks(self, request, context):
+        async with self.store.read() as tx:
+            view = await source_view(tx, current_account(), request.volume_id,
+                                     request.snapshot_id)
+        ranges = [(r.offset, r.length) for r in request.ranges]
+        accept_zstd = pb.COMPRESSION_ZSTD in request.accept_compression
+        async for block in self.downloader.blocks(view, ranges, accept_zstd):
+            yield block_out(block)
+
+    async def FindMissingChunks(self, request, context):
+        missing = await find_missing(self.store, current_account(), list(request.tokens),
+                                     self.config.max_find_tokens)
+        return dp.FindMissingChunksResponse(missing_tokens=missing)
+
+    async def ListBlocks(self, request, context):
+        async with self.store.read() as tx:
+            view = await source_view(tx, current_account(), request.volume_id,
+                                     request.snapshot_id)
+        entries, token = await list_blocks(self.store, view, request.start_offset,
+                                           request.page_size, request.page_token)
+        return dp.ListBlocksResponse(
+            blocks=[dp.BlockEntry(offset=e.offset, token=e.token or b"", zero=e.token is None)
+                    for e in entries], next_page_token=token)
+
+    async def ListChangedBlocks(self, request, context):
+        changes, token = await list_changes(self.store, current_account(),
+                                            request.base_snapshot_id,
+                                            request.target_snapshot_id, request.page_size,
+                                            request.page_token)
+        return dp.ListChangedBlocksResponse(changes=[
+            dp.ChangedBlock(offset=c.offset, base_token=c.base or b"",
+                            target_token=c.target or b"", base_zero=c.base is None,
+                            target_zero=c.target is None) for c in changes],
+            next_page_token=token)

@@ -1,0 +1,222 @@
+"""UploadBlocks: one stream, checked block by block, committed in one transaction.
+
+Order of events for a stream (invariants 2-5 of DESIGN.md):
+1. The target is resolved: a volume at its open version (data_version 0 or equal to
+   it) or the earliest outstanding UPLOAD snapshot at its version.
+2. Each block is checked (range, alignment, length, duplicates), then in a worker
+   thread decoded within its length and verified against its BLAKE3; all-zero data
+   becomes a ZERO row. New chunks are stored durably (the chunk store fsyncs) before
+   anything refers to them. At most `upload_window` blocks are in flight, so a
+   stream's memory is bounded whatever its length.
+3. When the client half-closes, every chunk write has finished; one manifest write
+   transaction re-checks the target (a snapshot taken meanwhile, a completion or a
+   deletion makes the stream fail), re-checks references against the account's chunk
+   set, and writes all rows, or none. A stream that fails or is cancelled writes no
+   row; chunks it stored stay unreferenced until garbage collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from blockstore.errors import (DataVersionConflict, InvalidBlockData, SnapshotNotFound,
+                               UnknownChunkReference, VolumeNotFound)
+from chunkstore import ChunkStore
+from data_plane.blocks import BlockIn, Prepared, check_shape, prepare, storage_form
+from data_plane.config import DataPlaneConfig
+from data_plane.views import require_snapshot, require_volume
+from manifest import ManifestStore, ManifestTx, SnapshotMode
+from manifest.ordering import require_earliest_outstanding
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: str
+    volume_id: str
+    snapshot_id: str
+    vid: int
+    version: int
+    size_bytes: int
+    chunk_size: int
+
+    @property
+    def name(self) -> str:
+        return f"snapshot {self.snapshot_id}" if self.snapshot_id else f"volume {self.volume_id}"
+
+
+@dataclass
+class UploadResult:
+    blocks_written: int = 0
+    bytes_received: int = 0
+    bytes_stored: int = 0
+    dedup_hits: int = 0
+    tokens: list[bytes] = field(default_factory=list)
+
+
+async def check_target(tx: ManifestTx, account_id: str, volume_id: str, snapshot_id: str,
+                       data_version: int) -> Target:
+    """Resolve and validate the target; run again at commit inside the write transaction."""
+    if snapshot_id and not volume_id:
+        snap = await require_snapshot(tx, account_id, snapshot_id)
+        await require_earliest_outstanding(tx, snap)
+        if snap.mode is not SnapshotMode.UPLOAD:
+            raise SnapshotNotFound(f"snapshot {snapshot_id} is not an UPLOAD snapshot",
+                                   snapshot_id=snapshot_id)
+        if data_version != snap.version:
+            raise DataVersionConflict(f"data_version {data_version} does not match snapshot "
+                                      f"{snapshot_id}'s version {snap.version}",
+                                      data_version=data_version, version=snap.version)
+        return Target(account_id, snap.volume_id, snapshot_id, snap.vid, snap.version,
+                      snap.size_bytes, snap.chunk_size)
+    if not volume_id or snapshot_id:
+        raise VolumeNotFound("the first message must name exactly one of target.volume_id "
+                             "and target.snapshot_id", volume_id=volume_id)
+    volume = await require_volume(tx, account_id, volume_id)
+    if data_version not in (0, volume.open_version):
+        raise DataVersionConflict(f"data_version {data_version} is not volume {volume_id}'s "
+                                  f"open version {volume.open_version}",
+                                  data_version=data_version, version=volume.open_version)
+    return Target(account_id, volume_id, "", volume.vid, volume.open_version,
+                  volume.size_bytes, volume.chunk_size)
+
+
+class UploadSession:
+    """Blocks of one stream in flight; `finish` commits them, `abort` drops them."""
+
+    def __init__(self, target: Target, chunks: ChunkStore, store: ManifestStore,
+                 executor: Executor, config: DataPlaneConfig) -> None:
+        self.target, self.chunks, self.store = target, chunks, store
+        self.executor, self.config = executor, config
+        self.result = UploadResult()
+        self._seen: set[int] = set()
+        self._zeros = bytes(target.chunk_size)
+        self._slots = asyncio.Semaphore(config.upload_window)
+        self._tasks: list[asyncio.Task] = []
+        self._rows: list[tuple[int, bytes | None]] = []   # (chunk_index, token|None) in order
+        self._new: dict[bytes, tuple[int, int]] = {}      # token -> (plain, stored) lengths
+        self._refs: dict[bytes, tuple[int, int]] = {}     # token -> (offset, length)
+        self._unchecked: list[bytes] = []
+        self._reference_blocks = 0
+
+    async def add(self, block: BlockIn) -> None:
+        t = self.target
+        index = check_shape(block, t.size_bytes, t.chunk_size, self._seen, t.name)
+        self.result.bytes_received += len(block.data)
+        if block.zero:
+            self._rows.append((index, None))
+        elif block.is_reference:
+            self._rows.append((index, block.checksum))
+            self._reference_blocks += 1
+            self._refs.setdefault(block.checksum, (block.offset, block.length))
+            self._unchecked.append(block.checksum)
+            if len(self._unchecked) >= self.config.reference_batch:
+                await self._check_references(self._unchecked)
+                self._unchecked = []
+        else:
+            self._rows.append((index, b""))      # filled in when its task finishes
+            await self._slots.acquire()
+            self._raise_failures()
+            slot = len(self._rows) - 1
+            self._tasks.append(asyncio.create_task(self._store(block, slot)))
+
+    def _raise_failures(self) -> None:
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception():
+                raise task.exception()
+
+    async def _store(self, block: BlockIn, slot: int) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            prepared: Prepared = await loop.run_in_executor(
+                self.executor, prepare, block, self.target.name, self._zeros)
+            self._rows[slot] = (self._rows[slot][0], prepared.token)
+            if prepared.token is not None:
+                await self._put(prepared)
+        finally:
+            self._slots.release()
+
+    async def _put(self, prepared: Prepared) -> None:
+        token = prepared.token
+        assert token is not None
+        if token in self._new:
+            self.result.dedup_hits += 1
+            return
+        if await self.chunks.touch(token):      # already stored: refresh it for GC, skip
+            info = await self.chunks.stat(token)
+            self.result.dedup_hits += 1
+            self._new[token] = (len(prepared.plain), info.stored_length if info else 0)
+            return
+        loop = asyncio.get_running_loop()
+        compression, payload = await loop.run_in_executor(
+            self.executor, storage_form, prepared, self.config.zstd_level)
+        fresh = await self.chunks.put(token, payload, compression, len(prepared.plain))
+        self._new[token] = (len(prepared.plain), len(payload))
+        if fresh:
+            self.result.bytes_stored += len(payload)
+        else:
+            self.result.dedup_hits += 1
+
+    async def _check_references(self, tokens: list[bytes], tx: ManifestTx | None = None) -> None:
+        """References must name chunks of the caller's own account, of the block's length."""
+        wanted = [t for t in set(tokens) if t not in self._new]
+        if not wanted:
+            return
+        if tx is None:
+            async with self.store.read() as rtx:
+                known, lengths = await _known(rtx, self.target.account_id, wanted)
+        else:
+            known, lengths = await _known(tx, self.target.account_id, wanted)
+        for token in wanted:
+            offset, length = self._refs[token]
+            if token not in known or not await self.chunks.touch(token):
+                raise UnknownChunkReference(
+                    f"block at offset {offset} of {self.target.name} references chunk "
+                    f"{token.hex()}, which this account does not hold; send its data",
+                    offset=offset)
+            if lengths.get(token) != length:
+                raise InvalidBlockData(f"block at offset {offset} references chunk "
+                                       f"{token.hex()} of {lengths.get(token)} bytes; the "
+                                       f"block is {length}", offset=offset)
+
+    async def finish(self) -> UploadResult:
+        """Wait for every chunk write, then commit all rows in one transaction."""
+        try:
+            await asyncio.gather(*self._tasks)
+        except BaseException:
+            await self.abort()
+            raise
+        await self._check_references(self._unchecked)
+        t = self.target
+        async with self.store.write() as tx:
+            await check_target(tx, t.account_id, "" if t.snapshot_id else t.volume_id,
+                               t.snapshot_id, t.version)
+            await self._check_references(list(self._refs), tx)
+            await self._commit(tx)
+        return self._finish_result()
+
+    async def _commit(self, tx: ManifestTx) -> None:
+        now = self.config.clock.now_us()
+        if self._rows:
+            await tx.upsert_blocks(self.target.vid, self.target.version, self._rows)
+        new = [(tok, plain, stored) for tok, (plain, stored) in self._new.items()]
+        await tx.record_chunks(new, now)
+        await tx.add_account_tokens(self.target.account_id, self._new)
+
+    def _finish_result(self) -> UploadResult:
+        r = self.result
+        r.blocks_written = len(self._rows)
+        r.dedup_hits += self._reference_blocks
+        r.tokens = [tok or b"" for _, tok in self._rows]
+        return r
+
+    async def abort(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _known(tx: ManifestTx, account_id: str,
+                 tokens: list[bytes]) -> tuple[set[bytes], dict[bytes, int]]:
+    return await tx.tokens_known(account_id, tokens), await tx.chunk_lengths(tokens)

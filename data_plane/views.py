@@ -1,0 +1,90 @@
+"""What a read or write addresses: a volume or snapshot, its lineage and its rows.
+
+A read of volume V at version v sees, per chunk, V's newest row with version <= v,
+else the newest row of V's source snapshot's volume at the source's version, and so
+on down the clone chain (`LineageLevel`s, nearest first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blockstore.errors import InvalidArgument, SnapshotNotFound, VolumeNotFound
+from manifest import BlockRow, LineageLevel, ManifestTx, Snapshot, Volume
+
+
+@dataclass(frozen=True)
+class View:
+    name: str                     # "volume vol-..." / "snapshot snap-...", for messages
+    vid: int
+    version: int
+    size_bytes: int
+    chunk_size: int
+    levels: tuple[LineageLevel, ...]
+
+    def chunk_count(self) -> int:
+        return -(-self.size_bytes // self.chunk_size)
+
+    def block_length(self, index: int) -> int:
+        return min(self.chunk_size, self.size_bytes - index * self.chunk_size)
+
+
+async def lineage(tx: ManifestTx, vid: int, version: int) -> tuple[LineageLevel, ...]:
+    levels = [LineageLevel(vid, version)]
+    volume = await tx.get_volume_by_vid(vid)
+    while volume is not None and volume.source_snapshot_id:
+        source = await tx.get_snapshot_any(volume.source_snapshot_id)
+        if source is None:
+            break
+        levels.append(LineageLevel(source.vid, source.version))
+        volume = await tx.get_volume_by_vid(source.vid)
+    return tuple(levels)
+
+
+async def require_volume(tx: ManifestTx, account_id: str, volume_id: str) -> Volume:
+    volume = await tx.get_volume(account_id, volume_id) if volume_id else None
+    if volume is None:
+        raise VolumeNotFound(f"volume {volume_id!r} not found", volume_id=volume_id)
+    return volume
+
+
+async def require_snapshot(tx: ManifestTx, account_id: str, snapshot_id: str) -> Snapshot:
+    snap = await tx.get_snapshot(account_id, snapshot_id) if snapshot_id else None
+    if snap is None:
+        raise SnapshotNotFound(f"snapshot {snapshot_id!r} not found", snapshot_id=snapshot_id)
+    return snap
+
+
+async def volume_view(tx: ManifestTx, account_id: str, volume_id: str) -> View:
+    """The volume's live content: everything up to and including its open version."""
+    v = await require_volume(tx, account_id, volume_id)
+    return View(f"volume {v.volume_id}", v.vid, v.open_version, v.size_bytes, v.chunk_size,
+                await lineage(tx, v.vid, v.open_version))
+
+
+async def snapshot_view(tx: ManifestTx, account_id: str, snapshot_id: str) -> View:
+    s = await require_snapshot(tx, account_id, snapshot_id)
+    return View(f"snapshot {s.snapshot_id}", s.vid, s.version, s.size_bytes, s.chunk_size,
+                await lineage(tx, s.vid, s.version))
+
+
+async def source_view(tx: ManifestTx, account_id: str, volume_id: str,
+                      snapshot_id: str) -> View:
+    if bool(volume_id) == bool(snapshot_id):
+        raise InvalidArgument("name exactly one of volume_id and snapshot_id")
+    if volume_id:
+        return await volume_view(tx, account_id, volume_id)
+    return await snapshot_view(tx, account_id, snapshot_id)
+
+
+async def rows_in(tx: ManifestTx, view: View, first: int, last: int,
+                  limit: int | None = None) -> list[BlockRow]:
+    """The visible rows for chunk indexes first..last (ascending, at most `limit`)."""
+    merged: dict[int, BlockRow] = {}
+    for level in view.levels:
+        for row in await tx.newest_rows(level.vid, level.max_version, first, last, limit):
+            merged.setdefault(row.chunk_index, row)
+    last_index = view.chunk_count() - 1
+    rows = sorted((r for r in merged.values() if r.chunk_index <= last_index),
+                  key=lambda r: r.chunk_index)
+    return rows[:limit] if limit is not None else rows
