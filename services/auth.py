@@ -83,7 +83,8 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
         async def call(request, context):
             try:
                 await enter(context)
-                return await behavior(request, context)
+                result = behavior(request, context)
+                return await result if inspect.isawaitable(result) else result
             except e.BlockstoreError as err:
                 await abort_with(context, err)
         return call
@@ -92,8 +93,13 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
         async def call(request, context):
             try:
                 await enter(context)
-                async for item in behavior(request, context):
-                    yield item
+                items = behavior(request, context)
+                if hasattr(items, "__aiter__"):
+                    async for item in items:
+                        yield item
+                else:
+                    for item in items:
+                        yield item
             except e.BlockstoreError as err:
                 await abort_with(context, err)
         return call
@@ -104,10 +110,12 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
         "unary_stream": (streaming, grpc.unary_stream_rpc_method_handler),
         "stream_stream": (streaming, grpc.stream_stream_rpc_method_handler),
     }
+    # Plain (sync) behaviors are wrapped too, so authentication fails closed: the
+    # generated base servicer's UNIMPLEMENTED methods are sync, and an unauthenticated
+    # caller must get UNAUTHENTICATED from them like from every other RPC.
     for attr, (wrapper, make) in kinds.items():
         behavior = getattr(handler, attr)
-        if behavior is not None and (inspect.iscoroutinefunction(behavior)
-                                     or inspect.isasyncgenfunction(behavior)):
+        if behavior is not None:
             return make(wrapper(behavior), request_deserializer=handler.request_deserializer,
                         response_serializer=handler.response_serializer)
     return handler
