@@ -1,0 +1,37 @@
+"""Another language: a Node.js client (@grpc/grpc-js + @grpc/proto-loader) loads our
+.proto files as they are and drives a real `blockstore serve` over loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).with_name("node_client.js")
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_node_client_creates_lists_snapshots_and_reads_error_info(server, account):
+    assert (REPO / "node_modules" / "@grpc" / "grpc-js").is_dir(), \
+        "node_modules missing: run `npm install` (scripts/test.sh does)"
+    run = subprocess.run([NODE, str(SCRIPT), server.address, account["token"]], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, f"node client failed:\n{run.stderr}\n{run.stdout}"
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["volume_id"].startswith("vol-") and result["size_bytes"] == 8 << 20
+    assert result["listed"], "the volume created from Node is in ListVolumes"
+    assert result["snapshot"]["volume_id"] == result["volume_id"]
+    assert result["snapshot"]["version"] == 1, "the first snapshot is version 1"
+    assert result["snapshot"]["state"] == "SNAPSHOT_STATE_COMPLETED", \
+        "a point-in-time snapshot completes at once"
+    error = result["error"]
+    assert error is not None, "GetVolume on a missing id failed"
+    assert (error["code"], error["code_name"]) == (5, "NOT_FOUND"), "missing volume: NOT_FOUND"
+    assert error["reason"] == "INVALID_VOLUME_ID", "Node decodes ErrorInfo.reason"
+    assert error["domain"] == "blockstore" and error["status_code"] == 5
+    assert "vol-missing-from-node" in error["message"], "the message names the volume"
