@@ -99,6 +99,7 @@ class UploadSession:
         self._refs: dict[bytes, tuple[int, int]] = {}     # token -> (offset, length)
         self._unchecked: list[bytes] = []
         self._reference_blocks = 0
+        self._incoming: dict[bytes, int] = {}             # checksum -> length of data blocks
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
@@ -116,6 +117,7 @@ class UploadSession:
                 self._unchecked = []
         else:
             self._rows.append((index, b""))      # filled in when its task finishes
+            self._incoming[block.checksum] = block.length
             await self._slots.acquire()
             self._raise_failures()
             slot = len(self._rows) - 1
@@ -160,7 +162,17 @@ class UploadSession:
 
     async def _check_references(self, tokens: list[bytes], tx: ManifestTx | None = None) -> None:
         """References must name chunks of the caller's own account, of the block's length."""
-        wanted = [t for t in set(tokens) if t not in self._new]
+        # A reference to data sent earlier in this stream is fine: that block is verified
+        # before the stream can commit, and the stream fails as a whole if it is not.
+        wanted = []
+        for token in set(tokens):
+            if token not in self._incoming:
+                wanted.append(token)
+            elif self._incoming[token] != self._refs[token][1]:
+                offset, length = self._refs[token]
+                raise InvalidBlockData(f"block at offset {offset} references chunk "
+                                       f"{token.hex()} of {self._incoming[token]} bytes; the "
+                                       f"block is {length}", offset=offset)
         if not wanted:
             return
         if tx is None:
@@ -198,6 +210,11 @@ class UploadSession:
 
     async def _commit(self, tx: ManifestTx) -> None:
         now = self.config.clock.now_us()
+        # A reference to a block of this stream whose data turned out all zeros is zero too:
+        # that token was never stored.
+        zeroed = set(self._incoming) - set(self._new)
+        if zeroed:
+            self._rows = [(i, None if t in zeroed else t) for i, t in self._rows]
         if self._rows:
             await tx.upsert_blocks(self.target.vid, self.target.version, self._rows)
         new = [(tok, plain, stored) for tok, (plain, stored) in self._new.items()]
