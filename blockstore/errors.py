@@ -146,3 +146,10 @@ class ResourceExhausted(BlockstoreError):
     def __init__(self, message: str, retry_after_s: float = 1.0, **metadata: object) -> None:
         super().__init__(message, **metadata)
         self.retry_after_s = retry_after_s
+
+
+# --- aborted --------------------------------------------------------------------------
+class ChunkCollected(BlockstoreError):
+    """A chunk a stream relied on was garbage-collected before it committed: retry."""
+
+    reason = "CHUNK_COLLECTED"

@@ -100,3 +100,12 @@ def storage_form(prepared: Prepared, level: int) -> tuple[Compression, bytes]:
     if prepared.wire_compression is Compression.ZSTD and len(prepared.wire) < len(prepared.plain):
         return Compression.ZSTD, prepared.wire
     return encode(prepared.plain, level)
+
+
+def prepare_and_encode(block: BlockIn, name: str, zeros: bytes,
+                       level: int) -> tuple[Prepared, tuple[Compression, bytes]]:
+    """`prepare` then `storage_form` in one worker-thread hop (zero blocks: nothing to store)."""
+    prepared = prepare(block, name, zeros)
+    if prepared.token is None:
+        return prepared, (Compression.NONE, b"")
+    return prepared, storage_form(prepared, level)

@@ -23,6 +23,9 @@ class DataPlaneConfig:
     # References are checked against the account's chunk set in batches of this size
     # while the stream runs (fail fast), and once more in the commit transaction.
     reference_batch: int = 256
+    # A stream older than this re-touches the chunks it relied on before committing, so
+    # GC's grace period (which must be longer) never sweeps them under it.
+    retouch_after_s: float = 300.0
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:

@@ -18,13 +18,14 @@ Order of events for a stream (invariants 2-5 of DESIGN.md):
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from blockstore.errors import (DataVersionConflict, InvalidBlockData, SnapshotNotFound,
-                               UnknownChunkReference, VolumeNotFound)
-from chunkstore import ChunkStore
-from data_plane.blocks import BlockIn, Prepared, check_shape, prepare, storage_form
+from blockstore.errors import (ChunkCollected, DataVersionConflict, InvalidBlockData,
+                               SnapshotNotFound, UnknownChunkReference, VolumeNotFound)
+from chunkstore import ChunkStore, Compression
+from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
 from data_plane.config import DataPlaneConfig
 from data_plane.views import require_snapshot, require_volume
 from manifest import ManifestStore, ManifestTx, SnapshotMode
@@ -100,6 +101,7 @@ class UploadSession:
         self._unchecked: list[bytes] = []
         self._reference_blocks = 0
         self._incoming: dict[bytes, int] = {}             # checksum -> length of data blocks
+        self._relied_on: dict[bytes, float] = {}          # token -> when last put/touched
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
@@ -131,31 +133,25 @@ class UploadSession:
     async def _store(self, block: BlockIn, slot: int) -> None:
         try:
             loop = asyncio.get_running_loop()
-            prepared: Prepared = await loop.run_in_executor(
-                self.executor, prepare, block, self.target.name, self._zeros)
+            prepared, stored = await loop.run_in_executor(
+                self.executor, prepare_and_encode, block, self.target.name, self._zeros,
+                self.config.zstd_level)
             self._rows[slot] = (self._rows[slot][0], prepared.token)
             if prepared.token is not None:
-                await self._put(prepared)
+                await self._put(prepared, *stored)
         finally:
             self._slots.release()
 
-    async def _put(self, prepared: Prepared) -> None:
+    async def _put(self, prepared: Prepared, compression: Compression, payload: bytes) -> None:
+        """Store a verified chunk; an existing one is only refreshed (for GC) and counted."""
         token = prepared.token
         assert token is not None
         if token in self._new:
             self.result.dedup_hits += 1
             return
-        if await self.chunks.touch(token):      # already stored: refresh it for GC, skip
-            info = await self.chunks.stat(token)
-            self.result.dedup_hits += 1
-            self._new[token] = (len(prepared.plain), info.stored_length if info else 0)
-            return
-        loop = asyncio.get_running_loop()
-        compression, payload = await loop.run_in_executor(
-            self.executor, storage_form, prepared, self.config.zstd_level)
-        fresh = await self.chunks.put(token, payload, compression, len(prepared.plain))
         self._new[token] = (len(prepared.plain), len(payload))
-        if fresh:
+        self._relied_on[token] = time.monotonic()
+        if await self.chunks.put(token, payload, compression, len(prepared.plain)):
             self.result.bytes_stored += len(payload)
         else:
             self.result.dedup_hits += 1
@@ -182,6 +178,7 @@ class UploadSession:
             known, lengths = await _known(tx, self.target.account_id, wanted)
         for token in wanted:
             offset, length = self._refs[token]
+            self._relied_on[token] = time.monotonic()
             if token not in known or not await self.chunks.touch(token):
                 raise UnknownChunkReference(
                     f"block at offset {offset} of {self.target.name} references chunk "
@@ -200,6 +197,7 @@ class UploadSession:
             await self.abort()
             raise
         await self._check_references(self._unchecked)
+        await self._refresh_old_touches()
         t = self.target
         async with self.store.write() as tx:
             await check_target(tx, t.account_id, "" if t.snapshot_id else t.volume_id,
@@ -207,6 +205,22 @@ class UploadSession:
             await self._check_references(list(self._refs), tx)
             await self._commit(tx)
         return self._finish_result()
+
+    async def _refresh_old_touches(self) -> None:
+        """Re-touch chunks this stream relied on long ago, just before it commits.
+
+        Garbage collection never sweeps a chunk seen within its grace period. A stream
+        that runs longer than `retouch_after_s` refreshes what it relied on early, so
+        the grace period only has to cover the moments between this and the commit.
+        A chunk that vanished meanwhile fails the stream with a retryable error.
+        """
+        stale = time.monotonic() - self.config.retouch_after_s
+        for token, seen in list(self._relied_on.items()):
+            if seen < stale and not await self.chunks.touch(token):
+                raise ChunkCollected(f"chunk {token.hex()} of {self.target.name} was garbage-"
+                                     "collected while this stream ran; retry the stream",
+                                     token=token.hex())
+            self._relied_on[token] = time.monotonic()
 
     async def _commit(self, tx: ManifestTx) -> None:
         now = self.config.clock.now_us()

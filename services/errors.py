@@ -21,6 +21,7 @@ STATUS_OF: list[tuple[type[e.BlockstoreError], grpc.StatusCode]] = [
     (e.AuthenticationFailed, grpc.StatusCode.UNAUTHENTICATED),
     (e.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (e.ChunkCorrupt, grpc.StatusCode.DATA_LOSS),
+    (e.ChunkCollected, grpc.StatusCode.ABORTED),
 ]
 
 
