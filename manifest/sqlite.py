@@ -6,6 +6,9 @@
   processes never deadlock upgrading read locks; `busy_timeout` makes them queue.
 - Inside one process a lock serializes writer transactions on the single writer
   connection; reads use a small pool of separate connections.
+- A transaction is begun cancellation-safely (`_begin`): a caller cancelled while its
+  BEGIN runs must not leave the connection inside a transaction, or that connection
+  would hold SQLite's write lock (or a stale read snapshot) for every later user.
 """
 
 from __future__ import annotations
@@ -30,6 +33,29 @@ async def _connect(path: str) -> aiosqlite.Connection:
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+async def _begin(conn: aiosqlite.Connection, statement: str) -> None:
+    """Run BEGIN, or, if the caller is cancelled meanwhile, leave no transaction open.
+
+    The statement runs on aiosqlite's thread whether or not we keep awaiting it, so
+    on cancellation we wait for it in a task of its own and roll back what it began.
+    """
+    begin = asyncio.ensure_future(conn.execute(statement))
+    try:
+        await asyncio.shield(begin)
+    except asyncio.CancelledError:
+        await asyncio.shield(asyncio.ensure_future(_undo_begin(conn, begin)))
+        raise
+
+
+async def _undo_begin(conn: aiosqlite.Connection, begin: asyncio.Future) -> None:
+    try:
+        await begin
+    except Exception:
+        return                    # BEGIN failed: no transaction to undo
+    if conn.in_transaction:
+        await conn.execute("ROLLBACK")
 
 
 class SqliteManifest:
@@ -58,7 +84,7 @@ class SqliteManifest:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqliteTx]:
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await _begin(self._writer, "BEGIN IMMEDIATE")
             try:
                 yield SqliteTx(self._writer)
             except BaseException:
@@ -70,7 +96,7 @@ class SqliteManifest:
     async def read(self) -> AsyncIterator[SqliteTx]:
         conn = await self._readers.get()
         try:
-            await conn.execute("BEGIN")
+            await _begin(conn, "BEGIN")
             try:
                 yield SqliteTx(conn)
             finally:
