@@ -24,7 +24,7 @@ from bench import echo  # noqa: E402
 from bench.common import (MIB, Meter, create_account, disk_usage, make_image,  # noqa: E402
                           row, start_server)
 from clients import AsyncClient, volume_target  # noqa: E402
-from clients.transfer import download_to_fd, upload_image  # noqa: E402
+from clients.transfer import Tuning, download_to_fd, upload_image  # noqa: E402
 
 WIDTHS = [26, 9, 8, 11, 11, 14]
 
@@ -40,21 +40,21 @@ async def run(args: argparse.Namespace, image: Path, work: Path) -> None:
     token = create_account(work / "data", "bench")
     executor = ThreadPoolExecutor(4)
     results = []
+    tuning = Tuning(streams=args.streams, compress_level=1 if args.compress else 0)
     try:
         async with AsyncClient(server.address, token, timeout=120) as client:
             volume, _ = await client.create_volume(size_bytes=-(-size // 512) * 512)
             vid = volume.volume_id
             for label in ("full upload", "re-upload by reference"):
                 with Meter(server) as m:
-                    await upload_image(client, str(image), size, MIB, lambda: volume_target(vid),
-                                       executor, streams=args.streams, compress=args.compress)
+                    await upload_image(client, str(image), volume.size_bytes, MIB,
+                                       lambda: volume_target(vid), executor, tuning=tuning)
                 results.append((label, m))
             out = work / "restored.img"
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.ftruncate(fd, size)
             with Meter(server) as m:
-                await download_to_fd(client, fd, size, executor, volume_id=vid,
-                                     streams=args.streams)
+                await download_to_fd(client, fd, size, executor, volume_id=vid, tuning=tuning)
             os.close(fd)
             results.append(("download", m))
         same = _same(image, out)

@@ -1,0 +1,159 @@
+"""Download of a volume or snapshot into a file descriptor, every block verified.
+
+Zero blocks (holes and written zeros, which the server merges into runs) are skipped
+when the output is known to be zeros there (a fresh, pre-sized sparse file); otherwise
+(`fill_zeros`: a block device, or an old copy being updated) they are punched out of a
+regular file or written as zeros.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import errno
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+import blake3
+import grpc
+import zstandard
+
+from blockstore.v1 import common_pb2 as pb
+from blockstore.v1 import data_plane_pb2 as dp
+from clients.errors import DataLoss
+from clients.transfer.stats import TransferStats
+from clients.transfer.tuning import MIB, Tuning
+
+VERIFY_REASON = "CLIENT_VERIFICATION_FAILED"
+_FALLOC_PUNCH = 0x01 | 0x02     # FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def verify_block(block: dp.DownloadBlocksResponse, source: str = "") -> bytes:
+    """The block's plain bytes, once they match its BLAKE3; b"" for a zero block."""
+    if block.zero:
+        return b""
+    data = block.data
+    try:
+        if block.compression == pb.COMPRESSION_ZSTD:
+            data = zstandard.ZstdDecompressor().decompress(data, max_output_size=block.length)
+    except zstandard.ZstdError as err:
+        raise _corrupt(block, source, f"does not decompress ({err})") from None
+    if len(data) != block.length or blake3.blake3(data).digest() != block.checksum:
+        raise _corrupt(block, source, "failed its BLAKE3 check")
+    return data
+
+
+def _corrupt(block, source: str, what: str) -> DataLoss:
+    where = f" of {source}" if source else ""
+    return DataLoss(grpc.StatusCode.DATA_LOSS, VERIFY_REASON,
+                    f"block at offset {block.offset} ({block.length} bytes){where} {what}",
+                    {"offset": str(block.offset)})
+
+
+def fill_zeros(fd: int, offset: int, length: int, punch: bool) -> None:
+    """Make [offset, offset+length) read as zeros: punch a hole, else write zeros."""
+    if punch and _libc.fallocate(fd, _FALLOC_PUNCH, ctypes.c_long(offset),
+                                 ctypes.c_long(length)) == 0:
+        return
+    zeros = bytes(min(length, 4 * MIB))
+    end = offset + length
+    while offset < end:
+        n = min(len(zeros), end - offset)
+        os.pwrite(fd, zeros[:n], offset)
+        offset += n
+
+
+def can_punch(fd: int) -> bool:
+    """True for a regular file on a filesystem with hole punching (probed harmlessly)."""
+    if not os.path.isfile(f"/proc/self/fd/{fd}"):
+        return False
+    size = os.fstat(fd).st_size
+    rc = _libc.fallocate(fd, _FALLOC_PUNCH, ctypes.c_long(size), ctypes.c_long(1))
+    return rc == 0 or ctypes.get_errno() not in (errno.EOPNOTSUPP, errno.ENOSYS)
+
+
+def output_size(fd: int) -> int:
+    return os.lseek(fd, 0, os.SEEK_END)
+
+
+def changed_ranges(offsets: Iterable[int], chunk_size: int, size: int) -> list[tuple[int, int]]:
+    """Ascending chunk offsets coalesced into (offset, length) byte ranges inside `size`."""
+    ranges: list[list[int]] = []
+    for offset in offsets:
+        length = min(chunk_size, size - offset)
+        if ranges and ranges[-1][0] + ranges[-1][1] == offset:
+            ranges[-1][1] += length
+        else:
+            ranges.append([offset, length])
+    return [(o, n) for o, n in ranges]
+
+
+def split_ranges(ranges: Iterable[tuple[int, int]], span: int) -> list[tuple[int, int]]:
+    """Ranges cut into pieces of at most `span` bytes: one download request each."""
+    pieces = []
+    for offset, length in ranges:
+        for start in range(offset, offset + length, span):
+            pieces.append((start, min(span, offset + length - start)))
+    return pieces
+
+
+async def download_to_fd(client, fd: int, size: int, executor: Executor | None = None, *,
+                         volume_id: str | None = None, snapshot_id: str | None = None,
+                         tuning: Tuning = Tuning(), chunk_size: int = MIB,
+                         ranges: list[tuple[int, int]] | None = None,
+                         fill: bool = False,
+                         on_progress: Callable[[int], None] | None = None) -> TransferStats:
+    """Write the source's bytes (all of it, or `ranges`) into `fd` at their offsets.
+
+    `fill`: zero blocks are made zero in the output (it may hold old data); otherwise
+    they are skipped, which leaves holes in a fresh sparse file.
+    """
+    own = executor is None
+    executor = executor or ThreadPoolExecutor(tuning.thread_count())
+    source = f"snapshot {snapshot_id}" if snapshot_id else f"volume {volume_id}"
+    todo = deque(split_ranges(ranges if ranges is not None else [(0, size)],
+                              tuning.span(chunk_size)))
+    punch = fill and can_punch(fd)
+    stats = TransferStats()
+    loop = asyncio.get_running_loop()
+    window = tuning.window(chunk_size)
+
+    def write(block: dp.DownloadBlocksResponse) -> None:
+        data = verify_block(block, source)
+        if data:
+            os.pwrite(fd, data, block.offset)
+        elif fill:
+            fill_zeros(fd, block.offset, block.length, punch)
+
+    async def worker() -> None:
+        while todo:
+            offset, length = todo.popleft()
+            pending: deque = deque()
+            async for block in client.download_blocks(
+                    volume_id=volume_id, snapshot_id=snapshot_id, ranges=[(offset, length)],
+                    accept_compression=[pb.COMPRESSION_ZSTD]):
+                stats.count_block("zero" if block.zero else "data", block.length,
+                                  len(block.data))
+                pending.append(loop.run_in_executor(executor, write, block))
+                if len(pending) >= window:
+                    await pending.popleft()
+            while pending:
+                await pending.popleft()
+            stats.streams += 1
+            if on_progress:
+                on_progress(length)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(tuning.streams)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if own:
+            executor.shutdown(wait=False, cancel_futures=True)
+    return stats.finish()

@@ -1,0 +1,84 @@
+"""Local images: positional chunk reads, hashing and block encoding, from worker threads.
+
+An image shorter than the volume reads as zeros past its end, so a volume rounded up to
+512 bytes (or larger than the file) gets the image followed by zeros.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import blake3
+import zstandard
+
+from blockstore.v1 import common_pb2 as pb
+from blockstore.v1 import data_plane_pb2 as dp
+
+ZERO, REFERENCE, DATA = "zero", "reference", "data"
+
+
+@dataclass(slots=True)
+class Chunk:
+    index: int
+    offset: int
+    length: int
+    token: bytes | None            # BLAKE3-256 of the plain bytes; None: all zeros
+    data: bytes | None = None      # kept only while it may still be sent as data
+    kind: str = ""                 # ZERO, REFERENCE or DATA once planned
+
+
+def file_size(path: str) -> int:
+    """Bytes in a regular file or block device (whose st_size is 0)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
+
+
+class ImageReader:
+    """Chunks of a local file or block device laid out on a volume's geometry."""
+
+    def __init__(self, path: str, volume_size: int, chunk_size: int) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        self.image_size = os.lseek(self.fd, 0, os.SEEK_END)
+        self.size, self.chunk_size = volume_size, chunk_size
+        self._zeros = bytes(chunk_size)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def chunk_count(self) -> int:
+        return -(-self.size // self.chunk_size)
+
+    def length(self, index: int) -> int:
+        return min(self.chunk_size, self.size - index * self.chunk_size)
+
+    def read(self, index: int) -> bytes:
+        offset, length = index * self.chunk_size, self.length(index)
+        data = os.pread(self.fd, max(0, min(length, self.image_size - offset)), offset)
+        return data if len(data) == length else data.ljust(length, b"\0")
+
+    def hash(self, index: int) -> Chunk:
+        """The chunk with its token and data (None for an all-zero chunk)."""
+        data = self.read(index)
+        if data == self._zeros[:len(data)]:
+            return Chunk(index, index * self.chunk_size, len(data), None)
+        return Chunk(index, index * self.chunk_size, len(data),
+                     blake3.blake3(data).digest(), data)
+
+
+def encode(chunk: Chunk, level: int) -> dp.UploadBlock:
+    """The UploadBlock of a planned chunk; data chunks compressed when that saves bytes."""
+    if chunk.kind == ZERO:
+        return dp.UploadBlock(offset=chunk.offset, length=chunk.length, zero=True)
+    if chunk.kind == REFERENCE:
+        return dp.UploadBlock(offset=chunk.offset, length=chunk.length, checksum=chunk.token)
+    data, compression = chunk.data, pb.COMPRESSION_NONE
+    if level:
+        frame = zstandard.ZstdCompressor(level=level, write_content_size=True).compress(data)
+        if len(frame) < len(data):
+            data, compression = frame, pb.COMPRESSION_ZSTD
+    return dp.UploadBlock(offset=chunk.offset, length=chunk.length, checksum=chunk.token,
+                          compression=compression, data=data)
