@@ -96,15 +96,16 @@ def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
 
 async def serve_forever(config: ServerConfig, banner=None) -> None:
     """Run until SIGTERM/SIGINT; then stop taking calls and let in-flight ones finish."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Handlers go in before the address is printed: whoever reads it may signal at once.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     running = await start(config)
     host = config.listen.rpartition(":")[0]
     print(f"blockstore: listening on {host}:{running.port}", flush=True)
     if banner:
         print(banner, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down (grace %.1fs)", config.grace_s)
     await running.stop(config.grace_s)
