@@ -9,6 +9,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from blockstore import errors as e
 
 DOMAIN = "blockstore"
+# Messages and ErrorInfo metadata echo client-chosen strings (ids, labels). They travel in
+# trailing metadata, which clients cap at 8 KiB (soft) / 16 KiB (hard): a NOT_FOUND for a
+# 20 KB volume id would otherwise reach the client as RESOURCE_EXHAUSTED "Stream removed".
+# grpc-message is percent-encoded (up to 3x) and the status repeats it, hence these bounds.
+MAX_MESSAGE_BYTES = 768
+MAX_METADATA_VALUE_BYTES = 200
 
 # Most specific first: the first class an error is an instance of wins.
 STATUS_OF: list[tuple[type[e.BlockstoreError], grpc.StatusCode]] = [
@@ -30,6 +36,14 @@ def status_code(error: e.BlockstoreError) -> grpc.StatusCode:
         if isinstance(error, cls):
             return code
     return grpc.StatusCode.INTERNAL
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (on a character boundary), marked if cut."""
+    raw = text.encode("utf-8", "replace")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit - 3].decode("utf-8", "ignore") + "..."
 
 
 def status_details(code: grpc.StatusCode, reason: str, message: str,
@@ -60,9 +74,10 @@ async def abort_with(context: grpc.aio.ServicerContext, error: e.BlockstoreError
     """Abort the call with the status and ErrorInfo of a domain error (raises)."""
     code = status_code(error)
     retry = getattr(error, "retry_after_s", None)
-    await context.abort(code, error.message,
-                        trailing_metadata(code, error.reason, error.message, error.metadata,
-                                          retry))
+    message = clip(error.message, MAX_MESSAGE_BYTES)
+    metadata = {k: clip(v, MAX_METADATA_VALUE_BYTES) for k, v in error.metadata.items()}
+    await context.abort(code, message,
+                        trailing_metadata(code, error.reason, message, metadata, retry))
 
 
 assert code_pb2.NOT_FOUND == grpc.StatusCode.NOT_FOUND.value[0]
