@@ -16,6 +16,7 @@ from blockstore.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_CURSOR = (1 << 63) - 1     # cursors end up as SQL parameters (64-bit signed integers)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,16 @@ def parse_page(token: str, size: int, scope: str, start: object,
         after = body["a"]
         if body["s"] != _scope(scope) or type(after) is not type(start):
             raise ValueError("scope")
+        _check_cursor(after)
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidArgument(f"page_token {token[:40]!r} is not valid for this listing") from exc
     return Page(after, size)
+
+
+def _check_cursor(after: object) -> None:
+    """A cursor must fit its SQL parameter: the scope digest is no secret, so a client can
+    forge a well-scoped token, and that must stay INVALID_ARGUMENT rather than crash."""
+    if isinstance(after, int) and not 0 <= after <= MAX_CURSOR:
+        raise ValueError(f"cursor {after} out of range")
+    if isinstance(after, str):
+        after.encode()    # lone surrogates from JSON escapes: UnicodeEncodeError
