@@ -1,0 +1,61 @@
+"""A chunk that rots on disk is DATA_LOSS on read, never wrong bytes (chunk files:
+<data_dir>/chunks/ab/cd/<hex>, a 24-byte header then the payload)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+
+from tests.data_plane.helpers import (CHUNK, MIB, b3, download_blocks, new_volume, pattern,
+                                      rand, read, upload)
+from tests.rpcerrors import expect_error
+
+DATA_LOSS = grpc.StatusCode.DATA_LOSS
+HEADER = 24
+
+
+def chunk_file(server, token: bytes) -> Path:
+    """The chunk's file: .../ab/cd/<hex> somewhere under <data_dir>/chunks/ (the default
+    store root is <data_dir>/chunks, which itself keeps chunks in a chunks/ subdirectory)."""
+    h = token.hex()
+    found = list((Path(server.data_dir) / "chunks").rglob(h))
+    assert len(found) == 1, f"chunk {h} is stored exactly once, found {found}"
+    assert found[0].parent.parent.name == h[:2] and found[0].parent.name == h[2:4]
+    return found[0]
+
+
+def flip(path: Path, at: int) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[at] ^= 0x40
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("content", ["random", "compressible"])
+async def test_flipped_payload_byte_is_data_loss(cp, dp, server, content):
+    vol = await new_volume(cp, size=MIB)
+    bad = rand(CHUNK) if content == "random" else pattern(rand(8).hex(), CHUNK)
+    good = rand(CHUNK)
+    await upload(dp, vol, [(0, good), (CHUNK, bad)])
+    path = chunk_file(server, b3(bad))
+    flip(path, HEADER + (path.stat().st_size - HEADER) // 2)
+
+    for accept in (False, True):
+        await expect_error(download_blocks(dp, volume_id=vol.volume_id,
+                                           ranges=[(CHUNK, CHUNK)], accept_zstd=accept),
+                           DATA_LOSS, "CHUNK_CORRUPT")
+    await expect_error(read(dp, volume_id=vol.volume_id, offset=CHUNK + 10, length=100),
+                       DATA_LOSS, "CHUNK_CORRUPT")
+    await expect_error(read(dp, volume_id=vol.volume_id), DATA_LOSS, "CHUNK_CORRUPT")
+    assert await read(dp, volume_id=vol.volume_id, length=CHUNK) == good, \
+        "other chunks still read correctly"
+
+
+async def test_missing_chunk_file_is_data_loss(cp, dp, server):
+    vol = await new_volume(cp, size=MIB)
+    gone = rand(CHUNK)
+    await upload(dp, vol, [(2 * CHUNK, gone)])
+    chunk_file(server, b3(gone)).unlink()
+    await expect_error(download_blocks(dp, volume_id=vol.volume_id, ranges=[(0, 3 * CHUNK)]),
+                       DATA_LOSS, "CHUNK_MISSING")
