@@ -18,6 +18,7 @@ from clients.transfer.image import DATA, REFERENCE, ZERO, Chunk
 class TransferStats:
     logical_bytes: int = 0         # image bytes covered (sent or found unchanged)
     sent_bytes: int = 0            # block payload bytes put on the wire
+    sent_blocks: int = 0           # blocks put in committed streams (any kind)
     data_blocks: int = 0
     data_bytes: int = 0            # plain bytes of the data blocks
     reference_blocks: int = 0
@@ -46,6 +47,7 @@ class TransferStats:
     def count_block(self, kind: str, length: int, wire: int) -> None:
         self.logical_bytes += length
         self.sent_bytes += wire
+        self.sent_blocks += 1
         if kind == ZERO:
             self.zero_blocks += 1
             self.zero_bytes += length
