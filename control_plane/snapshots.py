@@ -8,8 +8,8 @@ from blockstore.paging import encode_token, parse_page
 from control_plane import codec, limits
 from control_plane.config import ControlPlaneConfig
 from control_plane.idempotency import run_once
-from control_plane.volumes import require_volume
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, SnapshotState, Volume
+from manifest.lookups import require_snapshot, require_volume
 from manifest.ordering import complete_ready, require_earliest_outstanding
 
 TOKEN_BYTES = 32
@@ -133,10 +133,3 @@ class Snapshots:
                     "first", snapshot_id=snapshot_id, volumes=clones)
             await tx.update_snapshot(snap.replace(deleted_at=now))
             await complete_ready(tx, snap.vid, now)
-
-
-async def require_snapshot(tx: ManifestTx, account_id: str, snapshot_id: str) -> Snapshot:
-    snap = await tx.get_snapshot(account_id, snapshot_id) if snapshot_id else None
-    if snap is None:
-        raise SnapshotNotFound(f"snapshot {snapshot_id!r} not found", snapshot_id=snapshot_id)
-    return snap

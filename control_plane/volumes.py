@@ -8,6 +8,7 @@ from control_plane import codec, limits
 from control_plane.config import ControlPlaneConfig
 from control_plane.idempotency import run_once
 from manifest import ManifestStore, ManifestTx, Snapshot, Volume
+from manifest.lookups import require_volume
 
 
 class Volumes:
@@ -79,10 +80,3 @@ class Volumes:
                     return
                 raise VolumeNotFound(f"volume {volume_id} not found", volume_id=volume_id)
             await tx.mark_volume_deleted(volume.vid, self.config.clock.now_us())
-
-
-async def require_volume(tx: ManifestTx, account_id: str, volume_id: str) -> Volume:
-    volume = await tx.get_volume(account_id, volume_id) if volume_id else None
-    if volume is None:
-        raise VolumeNotFound(f"volume {volume_id!r} not found", volume_id=volume_id)
-    return volume

@@ -27,8 +27,8 @@ from blockstore.errors import (ChunkCollected, DataVersionConflict, InvalidBlock
 from chunkstore import ChunkStore, Compression
 from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
 from data_plane.config import DataPlaneConfig
-from data_plane.views import require_snapshot, require_volume
 from manifest import ManifestStore, ManifestTx, SnapshotMode
+from manifest.lookups import require_snapshot, require_volume
 from manifest.ordering import require_earliest_outstanding
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blockstore.errors import InvalidArgument, SnapshotNotFound, VolumeNotFound
-from manifest import BlockRow, LineageLevel, ManifestTx, Snapshot, Volume
+from blockstore.errors import InvalidArgument
+from manifest import BlockRow, LineageLevel, ManifestTx
+from manifest.lookups import require_snapshot, require_volume
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,6 @@ async def lineage(tx: ManifestTx, vid: int, version: int) -> tuple[LineageLevel,
         volume = await tx.get_volume_by_vid(source.vid)
     return tuple(levels)
 
-
-async def require_volume(tx: ManifestTx, account_id: str, volume_id: str) -> Volume:
-    volume = await tx.get_volume(account_id, volume_id) if volume_id else None
-    if volume is None:
-        raise VolumeNotFound(f"volume {volume_id!r} not found", volume_id=volume_id)
-    return volume
-
-
-async def require_snapshot(tx: ManifestTx, account_id: str, snapshot_id: str) -> Snapshot:
-    snap = await tx.get_snapshot(account_id, snapshot_id) if snapshot_id else None
-    if snap is None:
-        raise SnapshotNotFound(f"snapshot {snapshot_id!r} not found", snapshot_id=snapshot_id)
-    return snap
 
 
 async def volume_view(tx: ManifestTx, account_id: str, volume_id: str) -> View:
