@@ -15,5 +15,12 @@ fi
 echo "== buf lint"
 node_modules/.bin/buf lint
 
+# The API must not break against the first commit that published it (v1 is a contract).
+BASE="${BUF_BREAKING_AGAINST:-$(git rev-list --max-parents=0 HEAD 2>/dev/null | tail -n 1)}"
+if [ -n "$BASE" ]; then
+  echo "== buf breaking (against $BASE)"
+  node_modules/.bin/buf breaking --against ".git#ref=$BASE"
+fi
+
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"
