@@ -3,7 +3,9 @@
 Each range is cut at chunk boundaries. Holes and ZERO rows come back as `zero` pieces
 (adjacent ones merged into one message, so a sparse terabyte costs a few messages).
 A data piece is read from the chunk store, which checks it against its BLAKE3 before
-handing it out; a chunk that fails is DATA_LOSS, never wrong bytes. A whole chunk
+handing it out; a chunk that fails is DATA_LOSS, never wrong bytes, and is moved to the
+store's quarantine so that the next upload of that data stores it afresh (an upload
+only checks that an existing chunk file is there, not its payload). A whole chunk
 stored as zstd goes out as stored when the client accepts zstd. Up to
 `download_window` chunk reads run ahead of the client.
 """
@@ -18,7 +20,7 @@ from typing import AsyncIterator
 
 import blake3
 
-from blockstore.errors import BlockOutOfRange, ChunkCorrupt, InvalidArgument
+from blockstore.errors import BlockOutOfRange, ChunkCorrupt, ChunkMissing, InvalidArgument
 from chunkstore import ChunkStore, Compression
 from data_plane.config import DataPlaneConfig
 from data_plane.views import View, rows_in
@@ -111,6 +113,8 @@ class Downloader:
         try:
             chunk = await self.chunks.get(piece.token)
         except ChunkCorrupt as err:
+            if not isinstance(err, ChunkMissing):
+                await self._quarantine(piece.token)
             raise type(err)(f"{view.name}: block at offset {piece.chunk_offset} cannot be read: "
                             f"{err.message}", offset=piece.chunk_offset,
                             token=piece.token.hex()) from None
@@ -128,6 +132,16 @@ class Downloader:
         loop = asyncio.get_running_loop()
         checksum = await loop.run_in_executor(self.executor, _blake3, data)
         return BlockOut(piece.offset, piece.length, checksum, Compression.NONE, data)
+
+    async def _quarantine(self, token: bytes) -> None:
+        """Move a rotten chunk aside, unless a concurrent upload has just replaced it."""
+        try:
+            await self.chunks.get(token)
+            return
+        except ChunkMissing:
+            return
+        except ChunkCorrupt:
+            await self.chunks.quarantine(token)
 
 
 def _blake3(data: bytes) -> bytes:
