@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 
 from tests.data_plane.helpers import (CHUNK, COMPLETED, MIB, PENDING, UPLOAD, Ref, b3,
-                                      complete, get_snapshot, list_blocks, missing,
+                                      complete, list_blocks, missing,
                                       new_volume, rand, read, snapshot, stream, upload)
 from tests.rpcerrors import expect_error
 
