@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-SERVER_COMMANDS = {"serve", "control-plane", "data-plane", "account"}
+SERVER_COMMANDS = {"serve", "control-plane", "data-plane", "account", "gc", "verify"}
 
 
 def main(argv: list[str] | None = None) -> int:

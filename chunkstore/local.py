@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import AsyncIterator, Callable, TypeVar
 
 from chunkstore import local_io
-from chunkstore.fileformat import chunk_path, is_chunk_name
+from chunkstore.fileformat import TEMP_PREFIX, TRASH_PREFIX, chunk_path, is_chunk_name
 from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
 from chunkstore.verify import check_put, check_token, verified_chunk
 
@@ -106,6 +106,15 @@ class LocalChunkStore:
     async def close(self) -> None:
         """Nothing to release: files are opened per call, the executor is not ours."""
 
+    async def sweep_temp_files(self, older_than: float) -> tuple[int, int]:
+        """Remove `.tmp-*`/`.trash-*` files (crash leftovers) last modified before
+        `older_than`; returns (files, bytes). One prefix directory per executor call."""
+        files = size = 0
+        for top in await self._run(_subdirs, self.chunks_dir):
+            n, b = await self._run(_sweep_temp_under, top, older_than)
+            files, size = files + n, size + b
+        return files, size
+
 
 def _utime(path: Path) -> bool:
     try:
@@ -137,3 +146,19 @@ def _tokens_under(top: Path) -> list[bytes]:
         for entry in os.scandir(sub)
         if is_chunk_name(entry.name) and entry.is_file()
     ]
+
+
+def _sweep_temp_under(top: Path, older_than: float) -> tuple[int, int]:
+    files = size = 0
+    for sub in _subdirs(top):
+        for entry in os.scandir(sub):
+            if not entry.name.startswith((TEMP_PREFIX, TRASH_PREFIX)):
+                continue
+            try:
+                st = entry.stat()
+                if st.st_mtime < older_than:
+                    os.unlink(entry.path)
+                    files, size = files + 1, size + st.st_size
+            except FileNotFoundError:
+                continue            # its writer finished (or another sweeper won) meanwhile
+    return files, size

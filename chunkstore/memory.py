@@ -87,6 +87,10 @@ class MemoryChunkStore:
     async def close(self) -> None:
         self._chunks.clear()
 
+    async def sweep_temp_files(self, older_than: float) -> tuple[int, int]:
+        """Nothing to sweep: a put here is atomic and leaves no temp state."""
+        return 0, 0
+
     # --- test hooks: simulate what disks do to files -------------------------------------
     def tamper(self, token: bytes, payload: bytes) -> None:
         """Replace a chunk's stored payload, as bit rot or a truncated write would."""

@@ -82,3 +82,7 @@ class ChunkStore(Protocol):
     async def close(self) -> None:
         """Release resources; the store must not be used afterwards."""
         ...
+
+    async def sweep_temp_files(self, older_than: float) -> tuple[int, int]:
+        """GC: drop leftovers of crashed puts/deletes older than `older_than`; (files, bytes)."""
+        ...

@@ -17,11 +17,11 @@ outlive their volume and rows stay until garbage collection compacts them.
 This package imports neither grpc nor the planes.
 """
 
-from manifest.models import (Account, BlockRow, IdempotencyRecord, LineageLevel, Snapshot,
-                             SnapshotMode, SnapshotState, Volume)
+from manifest.models import (Account, BlockRow, ChunkRecord, IdempotencyRecord, LineageLevel,
+                             Snapshot, SnapshotMode, SnapshotState, TokenUse, Volume)
 from manifest.open import open_manifest, sqlite_path
 from manifest.store import ManifestStore, ManifestTx
 
-__all__ = ["Account", "BlockRow", "IdempotencyRecord", "LineageLevel", "ManifestStore",
-           "ManifestTx", "Snapshot", "SnapshotMode", "SnapshotState", "Volume",
-           "open_manifest", "sqlite_path"]
+__all__ = ["Account", "BlockRow", "ChunkRecord", "IdempotencyRecord", "LineageLevel",
+           "ManifestStore", "ManifestTx", "Snapshot", "SnapshotMode", "SnapshotState",
+           "TokenUse", "Volume", "open_manifest", "sqlite_path"]

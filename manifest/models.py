@@ -95,3 +95,25 @@ class LineageLevel:
 
     vid: int
     max_version: int
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk's manifest rows (`chunks` plus its `account_chunks`), as GC removes them."""
+
+    token: bytes
+    plain_length: int
+    stored_length: int
+    created_at: int
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """A block row that points at `token`; `next_version` None: no newer row of its chunk."""
+
+    token: bytes
+    vid: int
+    chunk_index: int
+    version: int
+    next_version: int | None

@@ -4,6 +4,8 @@
     blockstore control-plane --db URL [--listen HOST:PORT]
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT]
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
+    blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
+    blockstore verify (--data-dir DIR | --db URL --chunks URL) [--json]
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from blockstore.clock import RandomIds, SystemClock
 from blockstore.errors import BlockstoreError
 from manifest import open_manifest
-from services import server
+from services import gc_cli, server
 from services.accounts import create_account, has_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
 
@@ -34,6 +36,11 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
         p.add_argument("--chunks", help="chunk store URL, file:///path")
         p.add_argument("--no-fsync", action="store_true",
                        help="skip fsync of chunk files (benchmarks only: not durable)")
+        p.add_argument("--gc-interval", type=float, default=0.0,
+                       help="run garbage collection every SECONDS (0: never, the default)")
+        p.add_argument("--gc-grace", type=float, default=3600.0,
+                       help="GC sweeps only chunks not seen for SECONDS; uploads re-touch "
+                            "chunks held longer than min(300, grace/4)")
     p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
     p.add_argument("--grace", type=float, default=10.0,
                    help="seconds in-flight calls get to finish on SIGTERM")
@@ -56,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--data-dir", type=Path)
     create.add_argument("--db")
     create.add_argument("--json", action="store_true")
+    gc_cli.add_parsers(sub)
     return parser
 
 
@@ -73,7 +81,9 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
     tls = TlsConfig(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
     return ServerConfig(listen=args.listen, db_url=db, chunks_url=chunks if "data" in planes
                         else "", planes=frozenset(planes), fsync=not getattr(
-                            args, "no_fsync", False), grace_s=args.grace, tls=tls)
+                            args, "no_fsync", False), grace_s=args.grace, tls=tls,
+                        gc_interval_s=getattr(args, "gc_interval", 0.0),
+                        gc_grace_s=getattr(args, "gc_grace", 3600.0))
 
 
 async def _first_start_banner(db_url: str) -> str | None:
@@ -112,6 +122,14 @@ async def _account_create(args: argparse.Namespace) -> None:
               f"  export BLOCKSTORE_TOKEN={token}")
 
 
+async def _maintenance(args: argparse.Namespace) -> int:
+    if not args.data_dir and not (args.db and args.chunks):
+        raise ValueError(f"{args.command} needs --data-dir, or both --db and --chunks (a "
+                         "chunk store swept against the wrong database loses data)")
+    run = gc_cli.run_gc if args.command == "gc" else gc_cli.run_verify
+    return await run(args, _urls(args))
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING").upper(),
@@ -119,6 +137,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "account":
             asyncio.run(_account_create(args))
+        elif args.command in ("gc", "verify"):
+            return asyncio.run(_maintenance(args))
         else:
             asyncio.run(_serve(args))
     except (BlockstoreError, ValueError) as err:

@@ -26,6 +26,8 @@ class ServerConfig:
     grace_s: float = 10.0
     tls: TlsConfig | None = None
     extra: dict = field(default_factory=dict)
+    gc_interval_s: float = 0.0      # periodic GC in data-plane processes; 0: off
+    gc_grace_s: float = 3600.0      # see services/gc.py: uploads re-touch at grace / 4
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:
@@ -37,6 +39,8 @@ class ServerConfig:
             raise ValueError(f"--listen {self.listen!r}: expected HOST:PORT")
         if self.grace_s < 0:
             raise ValueError("grace period must be >= 0")
+        if self.gc_interval_s < 0 or self.gc_grace_s <= 0:
+            raise ValueError("--gc-interval must be >= 0 and --gc-grace > 0 seconds")
 
 
 def default_urls(data_dir: Path) -> tuple[str, str]:

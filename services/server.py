@@ -23,6 +23,7 @@ from control_plane.volumes import Volumes
 from manifest import ManifestStore, open_manifest
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
+from services.gc import GcConfig, retouch_after_for, run_periodically
 
 log = logging.getLogger("blockstore.server")
 CP_NAME = control_plane_pb2.DESCRIPTOR.services_by_name["ControlPlaneService"].full_name
@@ -51,11 +52,32 @@ def _server_options() -> list[tuple[str, int]]:
 
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
                           store: ManifestStore, closers: list) -> None:
+    from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
-    servicer, close = await build_data_plane(config, store)
+    # Uploads re-touch chunks held longer than a quarter of the GC grace (services/gc.py).
+    dp_config = DataPlaneConfig(retouch_after_s=retouch_after_for(config.gc_grace_s))
+    servicer, close = await build_data_plane(config, store, dp_config)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
+    if config.gc_interval_s > 0:
+        closers.append(_start_gc(config, store))
+
+
+def _start_gc(config: ServerConfig, store: ManifestStore):
+    """The periodic GC task; returns its closer (cancel, wait)."""
+    from chunkstore import open_chunk_store
+
+    chunks = open_chunk_store(config.chunks_url, fsync=config.fsync)
+    task = asyncio.create_task(run_periodically(
+        store, chunks, GcConfig(grace_s=config.gc_grace_s), config.gc_interval_s))
+
+    async def close() -> None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await chunks.close()
+
+    return close
 
 
 async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = None) -> Running:
