@@ -120,7 +120,8 @@ async def _missing_referenced(store: ManifestStore, chunks: ChunkStore, batch: i
         report.referenced_chunks += len(page)
         for token in set(page) - await chunks.contains_many(page):
             bad[token] = ("missing", f"chunk {token.hex()} is referenced by block rows "
-                                     "but has no file")
+                                     "but has no file (a read that found it corrupt may "
+                                     "have moved it to quarantine)")
 
 
 async def _describe(store: ManifestStore,

@@ -1,0 +1,49 @@
+"""Shared by the GC tests: the stores of a server's data dir, sizes, the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.serverproc import blockstore_cmd
+
+
+def chunk_files(data_dir: Path) -> list[Path]:
+    return [p for p in (Path(data_dir) / "chunks" / "chunks").rglob("*")
+            if p.is_file() and len(p.name) == 64]
+
+
+def chunk_bytes(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in chunk_files(data_dir))
+
+
+def gc_cli(data_dir: Path, grace: float = 0) -> dict:
+    out = blockstore_cmd("gc", "--data-dir", str(data_dir), "--grace", str(grace), "--json")
+    return json.loads(out.stdout)
+
+
+def verify_cli(data_dir: Path):
+    """(exit code, report dict) of `blockstore verify --json`."""
+    out = blockstore_cmd("verify", "--data-dir", str(data_dir), "--json", check=False)
+    assert out.returncode in (0, 1), out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def block_rows(data_dir: Path, volume_id: str) -> list[tuple[int, int, bytes | None]]:
+    """(chunk_index, version, token) of a volume's rows, straight from the manifest."""
+    conn = sqlite3.connect(f"file:{Path(data_dir) / 'manifest.db'}?mode=ro", uri=True)
+    try:
+        return [(i, v, bytes(t) if t is not None else None) for i, v, t in conn.execute(
+            "SELECT b.chunk_index, b.version, b.token FROM blocks b JOIN volumes v "
+            "ON v.vid = b.vid WHERE v.volume_id = ? ORDER BY 1, 2", (volume_id,))]
+    finally:
+        conn.close()
+
+
+def integrity(data_dir: Path) -> str:
+    conn = sqlite3.connect(Path(data_dir) / "manifest.db")
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()

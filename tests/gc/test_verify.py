@@ -1,0 +1,89 @@
+"""`blockstore verify` on a corrupted store: reads fail with DATA_LOSS (never wrong
+bytes), verify names the chunk and what it affects and exits 1, and a re-upload of the
+same data heals it (content addressing), after which verify exits 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+
+from chunkstore.fileformat import HEADER_SIZE, chunk_path
+from tests.data_plane.helpers import (CHUNK, MIB, b3, clone, missing, new_volume, rand, read,
+                                      snapshot, upload)
+from tests.gc.helpers import verify_cli
+
+
+def chunk_file(data_dir: str, token: bytes) -> Path:
+    return chunk_path(Path(data_dir) / "chunks" / "chunks", token)
+
+
+def flip_payload_byte(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[HEADER_SIZE + 100] ^= 0x01
+    path.write_bytes(bytes(raw))
+
+
+async def test_corrupt_chunks_are_data_loss_named_by_verify_and_healed_by_reupload(
+        server, cp, dp):
+    vol = await new_volume(cp, size=MIB)
+    blocks = [(i * CHUNK, rand(CHUNK)) for i in range(3)]
+    await upload(dp, vol, blocks)
+    snap = await snapshot(cp, vol.volume_id)
+    cloned = await clone(cp, snap.snapshot_id)
+    (_, found_by_verify), (_, found_by_read) = blocks[1], blocks[2]
+    for data in (found_by_verify, found_by_read):
+        flip_payload_byte(chunk_file(server.data_dir, b3(data)))
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await read(dp, snapshot_id=snap.snapshot_id, offset=2 * CHUNK, length=CHUNK)
+    assert err.value.code() == grpc.StatusCode.DATA_LOSS, "never wrong bytes"
+    assert await read(dp, volume_id=vol.volume_id, offset=0, length=CHUNK) == blocks[0][1], \
+        "other blocks still read"
+
+    code, report = verify_cli(server.data_dir)
+    assert code == 1 and not report["ok"]
+    by_token = {p["token"]: p for p in report["problems"]}
+    assert set(by_token) == {b3(found_by_verify).hex(), b3(found_by_read).hex()}
+    # The read above already moved its rotten chunk aside: verify finds it missing.
+    assert (by_token[b3(found_by_verify).hex()]["kind"],
+            by_token[b3(found_by_verify).hex()]["quarantined"]) == ("corrupt", True)
+    assert by_token[b3(found_by_read).hex()]["kind"] == "missing"
+    for problem in report["problems"]:
+        assert set(problem["volumes"]) == {vol.volume_id, cloned.volume_id}
+        assert problem["snapshots"] == [snap.snapshot_id]
+    assert list((Path(server.data_dir) / "chunks" / "quarantine").iterdir())
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await read(dp, volume_id=cloned.volume_id, offset=CHUNK, length=CHUNK)
+    assert err.value.code() == grpc.StatusCode.DATA_LOSS
+
+    bad = [b3(found_by_verify), b3(found_by_read)]
+    assert await missing(dp, [*bad, b3(blocks[0][1])]) == bad, \
+        "FindMissingChunks now asks for the data again"
+    other = await new_volume(cp, size=MIB)              # the upload path re-sends it
+    await upload(dp, other, [(0, found_by_verify), (CHUNK, found_by_read)])
+    assert await read(dp, snapshot_id=snap.snapshot_id, size=MIB) == bytes(vol.image), \
+        "every row pointing at the tokens reads again"
+    assert await read(dp, volume_id=cloned.volume_id, offset=CHUNK, length=2 * CHUNK) == \
+        found_by_verify + found_by_read
+    code, report = verify_cli(server.data_dir)
+    assert (code, report["problems"], report["integrity"]) == (0, [], ["ok"])
+
+
+async def test_missing_chunk_is_reported_with_its_readers(server, cp, dp):
+    vol = await new_volume(cp, size=MIB)
+    data = rand(CHUNK)
+    await upload(dp, vol, [(0, data)])
+    chunk_file(server.data_dir, b3(data)).unlink()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await read(dp, volume_id=vol.volume_id, offset=0, length=CHUNK)
+    assert err.value.code() == grpc.StatusCode.DATA_LOSS
+    code, report = verify_cli(server.data_dir)
+    assert code == 1
+    [problem] = report["problems"]
+    assert (problem["kind"], problem["volumes"], problem["snapshots"]) == \
+        ("missing", [vol.volume_id], [])
+    await upload(dp, vol, [(CHUNK, data)])              # same data elsewhere heals offset 0
+    assert await read(dp, volume_id=vol.volume_id, offset=0, length=CHUNK) == data
+    assert verify_cli(server.data_dir)[0] == 0
