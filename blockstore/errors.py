@@ -72,6 +72,12 @@ class InvalidBlockData(InvalidArgument):
     reason = "INVALID_BLOCK_DATA"
 
 
+class BlockCountMismatch(InvalidArgument):
+    """A stream carried more or fewer blocks than its target's `block_count` announced."""
+
+    reason = "BLOCK_COUNT_MISMATCH"
+
+
 class InvalidLineage(InvalidArgument):
     """Two snapshots compared by ListChangedBlocks are not of one volume lineage."""
 
@@ -146,6 +152,19 @@ class ResourceExhausted(BlockstoreError):
     def __init__(self, message: str, retry_after_s: float = 1.0, **metadata: object) -> None:
         super().__init__(message, **metadata)
         self.retry_after_s = retry_after_s
+
+
+class TooManyUploadStreams(ResourceExhausted):
+    """An account has its cap of concurrent UploadBlocks streams open on one process."""
+
+    reason = "TOO_MANY_UPLOAD_STREAMS"
+
+
+class TooManyPendingSnapshots(ResourceExhausted):
+    """An account has its cap of snapshots pending (uncompleted UPLOAD ones and the
+    point-in-time ones queued behind them)."""
+
+    reason = "TOO_MANY_PENDING_SNAPSHOTS"
 
 
 # --- aborted --------------------------------------------------------------------------

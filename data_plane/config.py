@@ -26,12 +26,19 @@ class DataPlaneConfig:
     # A stream older than this re-touches the chunks it relied on before committing, so
     # GC's grace period (which must be longer) never sweeps them under it.
     retouch_after_s: float = 300.0
+    # Fairness: UploadBlocks streams one account may have open at once on this process
+    # (each holds up to `upload_window` chunks in memory). Beyond it a new stream is
+    # RESOURCE_EXHAUSTED with a RetryInfo of `limit_retry_after_s`.
+    max_upload_streams_per_account: int = 16
+    limit_retry_after_s: float = 1.0
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
         for name in ("upload_window", "download_window", "workers", "max_find_tokens",
-                     "max_ranges", "reference_batch"):
+                     "max_ranges", "reference_batch", "max_upload_streams_per_account"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.zstd_level <= 22:
             raise ValueError(f"zstd_level must be 1..22, got {self.zstd_level}")
+        if self.limit_retry_after_s <= 0:
+            raise ValueError(f"limit_retry_after_s must be > 0, got {self.limit_retry_after_s}")

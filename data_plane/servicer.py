@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from blockstore.caller import current_account
 from blockstore.errors import InvalidArgument
 from blockstore.v1 import common_pb2 as pb
@@ -10,6 +12,7 @@ from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
 from data_plane.blocks import BlockIn
 from data_plane.download import BlockOut, Downloader
 from data_plane.listing import find_missing, list_blocks, list_changes
+from data_plane.stream_slots import StreamSlots
 from data_plane.upload import UploadSession, check_target
 from data_plane.views import source_view
 
@@ -30,12 +33,26 @@ def block_out(b: BlockOut) -> dp.DownloadBlocksResponse:
                                      data=b.data, zero=b.zero)
 
 
+async def _not_cancelled(context) -> None:
+    """grpc.aio ends the request iterator of a cancelled call like a normal half-close and
+    cancels the handler a moment later; give that a chance to land before committing."""
+    await asyncio.sleep(0)
+    if context.cancelled() or context.done():
+        raise asyncio.CancelledError("client cancelled the UploadBlocks stream")
+
+
 class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
     def __init__(self, store, chunks, executor, config) -> None:
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
         self.downloader = Downloader(store, chunks, executor, config)
+        self.upload_slots = StreamSlots(config.max_upload_streams_per_account,
+                                        config.limit_retry_after_s)
 
     async def UploadBlocks(self, request_iterator, context):
+        with self.upload_slots.hold(current_account()):
+            return await self._upload(request_iterator)
+
+    async def _upload(self, request_iterator):
         session = None
         try:
             async for msg in request_iterator:
@@ -49,6 +66,7 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
             if session is None:
                 raise InvalidArgument("empty UploadBlocks stream: the first message must "
                                       "set target")
+            await _not_cancelled(context)
             r = await session.finish()
         except BaseException:
             if session is not None:
@@ -66,7 +84,8 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         async with self.store.read() as tx:
             target = await check_target(tx, current_account(), t.volume_id, t.snapshot_id,
                                         t.data_version)
-        return UploadSession(target, self.chunks, self.store, self.executor, self.config)
+        return UploadSession(target, self.chunks, self.store, self.executor, self.config,
+                             expected_blocks=t.block_count)
 
     async def DownloadBlocks(self, request, context):
         async with self.store.read() as tx:

@@ -22,7 +22,8 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from blockstore.errors import (ChunkCollected, DataVersionConflict, InvalidBlockData,
+from blockstore.errors import (BlockCountMismatch, ChunkCollected, ChunkCorrupt, ChunkMissing,
+                               DataVersionConflict, InvalidArgument, InvalidBlockData,
                                SnapshotNotFound, UnknownChunkReference, VolumeNotFound)
 from chunkstore import ChunkStore, Compression
 from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
@@ -87,7 +88,11 @@ class UploadSession:
     """Blocks of one stream in flight; `finish` commits them, `abort` drops them."""
 
     def __init__(self, target: Target, chunks: ChunkStore, store: ManifestStore,
-                 executor: Executor, config: DataPlaneConfig) -> None:
+                 executor: Executor, config: DataPlaneConfig, expected_blocks: int = 0) -> None:
+        if expected_blocks < 0:
+            raise InvalidArgument(f"block_count {expected_blocks} of the stream to "
+                                  f"{target.name} is negative")
+        self.expected_blocks = expected_blocks
         self.target, self.chunks, self.store = target, chunks, store
         self.executor, self.config = executor, config
         self.result = UploadResult()
@@ -105,6 +110,9 @@ class UploadSession:
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
+        if self.expected_blocks and len(self._rows) >= self.expected_blocks:
+            raise BlockCountMismatch(f"the stream to {t.name} announced {self.expected_blocks} "
+                                     f"blocks and carries more", offset=block.offset)
         index = check_shape(block, t.size_bytes, t.chunk_size, self._seen, t.name)
         self.result.bytes_received += len(block.data)
         if block.zero:
@@ -153,8 +161,24 @@ class UploadSession:
         self._relied_on[token] = time.monotonic()
         if await self.chunks.put(token, payload, compression, len(prepared.plain)):
             self.result.bytes_stored += len(payload)
-        else:
+        elif await self._existing_is_sound(token):
             self.result.dedup_hits += 1
+        else:                                   # rotten copy moved aside: this data heals it
+            await self.chunks.put(token, payload, compression, len(prepared.plain))
+            self.result.bytes_stored += len(payload)
+
+    async def _existing_is_sound(self, token: bytes) -> bool:
+        """Data deduplicated against a stored chunk is only as good as that chunk, so it is
+        read and verified once (clients avoid sending known data, so this is rare); a
+        chunk that fails is quarantined and replaced by the verified data in hand."""
+        try:
+            await self.chunks.get(token)
+            return True
+        except ChunkMissing:
+            return False
+        except ChunkCorrupt:
+            await self.chunks.quarantine(token)
+            return False
 
     async def _check_references(self, tokens: list[bytes], tx: ManifestTx | None = None) -> None:
         """References must name chunks of the caller's own account, of the block's length."""
@@ -196,6 +220,11 @@ class UploadSession:
         except BaseException:
             await self.abort()
             raise
+        if self.expected_blocks and len(self._rows) != self.expected_blocks:
+            raise BlockCountMismatch(f"the stream to {self.target.name} announced "
+                                     f"{self.expected_blocks} blocks but carried "
+                                     f"{len(self._rows)}; nothing was written",
+                                     expected=self.expected_blocks, received=len(self._rows))
         await self._check_references(self._unchecked)
         await self._refresh_old_touches()
         t = self.target

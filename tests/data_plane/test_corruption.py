@@ -67,9 +67,6 @@ async def test_flipped_payload_byte_is_data_loss_then_healed(cp, dp, server, con
         "the re-upload healed the chunk for every row that names it"
 
 
-@pytest.mark.xfail(strict=True, reason="upload dedups against an existing chunk file after "
-                   "checking only its header, so rot nobody has read yet is not healed and "
-                   "the re-upload is acknowledged while its data can not be read back")
 async def test_reupload_over_undetected_rot_is_readable(cp, dp, server):
     """Invariant 2: an acknowledged write's data is durable and reads back."""
     vol = await new_volume(cp, size=MIB)
