@@ -50,9 +50,9 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
 
     async def UploadBlocks(self, request_iterator, context):
         with self.upload_slots.hold(current_account()):
-            return await self._upload(request_iterator)
+            return await self._upload(request_iterator, context)
 
-    async def _upload(self, request_iterator):
+    async def _upload(self, request_iterator, context):
         session = None
         try:
             async for msg in request_iterator:
