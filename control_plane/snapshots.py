@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blockstore.errors import (MalformedChunkToken, SnapshotHasDependentVolumes,
-                               SnapshotNotFound, UnknownChunkToken)
+                               SnapshotNotFound, TooManyPendingSnapshots, UnknownChunkToken)
 from blockstore.paging import encode_token, parse_page
 from control_plane import codec, limits
 from control_plane.config import ControlPlaneConfig
@@ -32,6 +32,7 @@ class Snapshots:
         async with self.store.write() as tx:
             async def create() -> Snapshot:
                 volume = await require_volume(tx, account_id, volume_id)
+                await self._check_pending_cap(tx, volume, mode)
                 rows = await self._token_rows(tx, account_id, volume, chunk_tokens)
                 return await self._take(tx, volume, mode, rows, description, labels, now)
             return await run_once(tx, account_id, "CreateSnapshot", idempotency_key, params,
@@ -57,6 +58,25 @@ class Snapshots:
             if done.sid == snap.sid:
                 snap = done
         return snap
+
+    async def _check_pending_cap(self, tx: ManifestTx, volume: Volume,
+                                 mode: SnapshotMode) -> None:
+        """Refuse a snapshot that would be pending while the account is at its cap.
+
+        A point-in-time snapshot that completes at once never counts: only UPLOAD ones
+        and point-in-time ones queued behind a pending snapshot of their volume do.
+        Runs inside the write transaction, so concurrent creates can not overshoot.
+        """
+        if mode is not SnapshotMode.UPLOAD and all(
+                s.completed for s in await tx.volume_snapshots(volume.vid)):
+            return
+        cap = self.config.max_pending_snapshots_per_account
+        pending = await tx.count_pending_snapshots(volume.account_id)
+        if pending >= cap:
+            raise TooManyPendingSnapshots(
+                f"account {volume.account_id} has {pending} pending snapshots; at most {cap}: "
+                f"complete or delete some before snapshotting volume {volume.volume_id}",
+                retry_after_s=self.config.limit_retry_after_s, limit=cap)
 
     async def _token_rows(self, tx: ManifestTx, account_id: str, volume: Volume,
                           chunk_tokens: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:

@@ -112,6 +112,11 @@ class SqliteTx:
                               "AND deleted_at IS NULL", (snapshot_id,))
         return row[0]
 
+    async def count_pending_snapshots(self, account_id: str) -> int:
+        row = await self._one("SELECT COUNT(*) FROM snapshots WHERE account_id = ? AND "
+                              "state = 'PENDING' AND deleted_at IS NULL", (account_id,))
+        return row[0]
+
     # -- snapshots -------------------------------------------------------------------
     async def insert_snapshot(self, s: Snapshot) -> Snapshot:
         cur = await self.conn.execute(

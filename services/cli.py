@@ -41,6 +41,10 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
         p.add_argument("--gc-grace", type=float, default=3600.0,
                        help="GC sweeps only chunks not seen for SECONDS; uploads re-touch "
                             "chunks held longer than min(300, grace/4)")
+        p.add_argument("--max-upload-streams-per-account", type=int, default=16,
+                       help="concurrent UploadBlocks streams per account on this process")
+    p.add_argument("--max-pending-snapshots-per-account", type=int, default=64,
+                   help="snapshots one account may have pending at once")
     p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
     p.add_argument("--grace", type=float, default=10.0,
                    help="seconds in-flight calls get to finish on SIGTERM")
@@ -83,7 +87,10 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         else "", planes=frozenset(planes), fsync=not getattr(
                             args, "no_fsync", False), grace_s=args.grace, tls=tls,
                         gc_interval_s=getattr(args, "gc_interval", 0.0),
-                        gc_grace_s=getattr(args, "gc_grace", 3600.0))
+                        gc_grace_s=getattr(args, "gc_grace", 3600.0),
+                        max_upload_streams_per_account=getattr(
+                            args, "max_upload_streams_per_account", 16),
+                        max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
 
 
 async def _first_start_banner(db_url: str) -> str | None:

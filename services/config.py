@@ -28,6 +28,9 @@ class ServerConfig:
     extra: dict = field(default_factory=dict)
     gc_interval_s: float = 0.0      # periodic GC in data-plane processes; 0: off
     gc_grace_s: float = 3600.0      # see services/gc.py: uploads re-touch at grace / 4
+    # Per-account fairness caps (docs/limits.md); validated by the plane configs.
+    max_upload_streams_per_account: int = 16       # per data-plane process
+    max_pending_snapshots_per_account: int = 64
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:

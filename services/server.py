@@ -56,7 +56,9 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
     from data_plane.wiring import build_data_plane
 
     # Uploads re-touch chunks held longer than a quarter of the GC grace (services/gc.py).
-    dp_config = DataPlaneConfig(retouch_after_s=retouch_after_for(config.gc_grace_s))
+    dp_config = DataPlaneConfig(
+        retouch_after_s=retouch_after_for(config.gc_grace_s),
+        max_upload_streams_per_account=config.max_upload_streams_per_account)
     servicer, close = await build_data_plane(config, store, dp_config)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
@@ -81,7 +83,8 @@ def _start_gc(config: ServerConfig, store: ManifestStore):
 
 
 async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = None) -> Running:
-    cp_config = cp_config or ControlPlaneConfig()
+    cp_config = cp_config or ControlPlaneConfig(
+        max_pending_snapshots_per_account=config.max_pending_snapshots_per_account)
     store = await open_manifest(config.db_url)
     server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store))],
                              options=_server_options())
