@@ -151,7 +151,7 @@ def test_list_snapshots(world, data, page_size, token):
         assert not {s.snapshot_id for s in reply.snapshots} & foreign, \
             "another account's snapshot was listed"
         if volume_id:
-            assert not reply.snapshots, f"snapshots listed for a volume we do not own"
+            assert not reply.snapshots, "snapshots listed for a volume we do not own"
     else:
         assert got == BAD_ARG
 

@@ -43,7 +43,10 @@ class Stub:
 
     def __getattr__(self, name):
         method = getattr(self.stub, name)
-        return lambda request, **kw: method(request, metadata=self.md, timeout=30, **kw)
+        def call(request, **kw):
+            kw.setdefault("timeout", 30)
+            return method(request, metadata=self.md, **kw)
+        return call
 
 
 def block(offset: int, data: bytes | None, length: int, zstd: bool = False
