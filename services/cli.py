@@ -141,6 +141,10 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosqlite logs every statement with its parameters at DEBUG: token hashes, ids,
+    # labels. --log-level DEBUG is for our own loggers; keep that one at INFO or above.
+    sql_log = logging.getLogger("aiosqlite")
+    sql_log.setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         if args.command == "account":
             asyncio.run(_account_create(args))
