@@ -9,7 +9,7 @@ from __future__ import annotations
 class RemoteBlocks:
     """Per chunk index: its token, or None for written zeros; holes are absent."""
 
-    PAGE = 1000
+    PAGE = 5000
     compares = True
 
     def __init__(self, client, chunk_size: int, *, volume_id: str | None = None,

@@ -37,8 +37,9 @@ class Tuning:
         return max(1, self.max_inflight // chunk_size)
 
     def batch_chunks(self, chunk_size: int) -> int:
-        """Chunks per upload stream: the planner's batch, one queued, one per stream."""
-        return max(1, min(MAX_BATCH_CHUNKS, self.inflight_chunks(chunk_size) // (self.streams + 2)))
+        """Chunks per upload stream. Batches alive at once: one being read, one gathered
+        for the next stream, one queued, one per stream."""
+        return max(1, min(MAX_BATCH_CHUNKS, self.inflight_chunks(chunk_size) // (self.streams + 3)))
 
     def window(self, chunk_size: int) -> int:
         """Blocks a download stream decodes and writes ahead of the one it receives."""

@@ -71,30 +71,40 @@ class Uploader:
             await asyncio.gather(planner, *senders, return_exceptions=True)
 
     async def _plan_all(self, queue: asyncio.Queue) -> None:
+        """Changed chunks, gathered across read batches into full streams, in order.
+
+        Gathering matters for incremental runs: a few changed chunks spread over the
+        whole image go out in one stream (one commit), not one small stream per batch.
+        """
         size = self.tuning.batch_chunks(self.reader.chunk_size)
         count = self.reader.chunk_count()
+        gathered: list[Chunk] = []
         for first in range(0, count, size):
             if self.stop.is_set():
                 break
-            batch = await self._plan(range(first, min(count, first + size)))
-            if batch.chunks:
-                await queue.put(batch)
+            gathered += await self._changed(range(first, min(count, first + size)))
+            while len(gathered) >= size:
+                await queue.put(await self._classify(gathered[:size]))
+                gathered = gathered[size:]
+        if gathered and not self.stop.is_set():
+            await queue.put(await self._classify(gathered))
         for _ in range(self.tuning.streams):
             await queue.put(None)
 
-    async def _plan(self, indexes: range) -> Batch:
+    async def _changed(self, indexes: range) -> list[Chunk]:
+        """The chunks of `indexes` that differ from the target (all, without a remote)."""
         loop = asyncio.get_running_loop()
         chunks = await asyncio.gather(*(loop.run_in_executor(self.executor, self.reader.hash, i)
                                         for i in indexes))
         remote = await self.remote.upto(indexes.stop)
-        todo = []
+        changed = []
         for c in chunks:
             if self._unchanged(c, remote):
                 self.stats.count_unchanged(c)
                 self.on_progress(c.length)
             else:
-                todo.append(c)
-        return await self._classify(todo)
+                changed.append(c)
+        return changed
 
     def _unchanged(self, chunk: Chunk, remote: dict) -> bool:
         if not self.remote.compares:
@@ -146,6 +156,8 @@ class Uploader:
         level = self.tuning.compress_level
         blocks = await asyncio.gather(*(loop.run_in_executor(self.executor, encode, c, level)
                                         for c in batch.chunks))
+        for c in batch.chunks:
+            c.data = None                 # the blocks hold it now (compressed, if smaller)
         reply = await self._stream(blocks)
         for c, block in zip(batch.chunks, blocks):
             self.stats.count_block(c.kind, c.length, len(block.data))

@@ -138,3 +138,17 @@ def test_exit_codes(run, tmp_path):
     assert run("download", "--volume", vid, str(tmp_path / "o"), "--incremental-from",
                "snap-x").returncode == 2
     assert run("diff", "snap-a", "snap-b").returncode == 3
+
+
+def test_repeated_chunks_across_parallel_streams_are_sent_once(run, tmp_path):
+    """4-chunk streams, 4 at a time: repeats of a chunk land in streams running at once."""
+    image = make_image(tmp_path / "disk.img", 4 << 20, seed=9)
+    up = ok_json(run("upload", str(image), "--create", "--chunk-size", "64K",
+                     "--max-inflight", "1", "--streams", "4", "--json"))
+    tokens = [t for t in chunk_tokens(image) if t]
+    assert len(tokens) > len(set(tokens)), "the image has repeated chunks"
+    assert up["data_blocks"] == len(set(tokens)), "a chunk's data crosses the wire once"
+    assert up["reference_blocks"] == len(tokens) - len(set(tokens))
+    out = tmp_path / "out.img"
+    assert run("download", "--volume", up["volume_id"], str(out), "--streams", "4").returncode == 0
+    assert out.read_bytes() == image.read_bytes()
