@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from blockstore.v1 import data_plane_pb2 as dpb
-from tests.hostile.bad_blocks import (DUPLICATE, SLOTS, bad_block, first_message,
+from tests.hostile.bad_blocks import (COUNT, DUPLICATE, SLOTS, bad_block, first_message,
                                       good_blocks)
 from tests.hostile.hostile import (OK, allowed, fuzz, garbage_ids, int32s, int64s, outcome,
                                    page_tokens, tokens)
@@ -39,9 +39,19 @@ def test_upload_blocks(world, data):
     else:
         bad, block_failure = data.draw(bad_block(bad_slot * CHUNK, world.b_token))
         msgs.append(bad)
+    blocks = len(msgs) - 1
+    count = data.draw(st.sampled_from([0, blocks, -1, 1 << 62]) | st.integers(1, blocks))
+    if first.WhichOneof("message") == "target":
+        first.target.block_count = count
+        if count < 0 and not target_failure:
+            target_failure = BAD_ARG          # a negative block_count is refused at once
+        elif 0 < count < blocks:
+            block_failure = COUNT             # one block too many: refused when it arrives
+        elif count > blocks and block_failure[1] == "UNKNOWN_CHUNK_TOKEN":
+            block_failure = COUNT             # the count is checked before references
     got, _ = outcome(lambda: world.a.dp.UploadBlocks(iter(msgs)), "UploadBlocks")
     assert got == (target_failure or block_failure), \
-        f"target failure {target_failure}, block failure {block_failure}"
+        f"target failure {target_failure}, block failure {block_failure}, count {count}"
 
 
 def expected_bytes(world, source: dict) -> bytes:
