@@ -146,10 +146,11 @@ class Snapshots:
                     return
                 raise SnapshotNotFound(f"snapshot {snapshot_id} not found",
                                        snapshot_id=snapshot_id)
-            clones = await tx.count_live_clones(snapshot_id)
+            clones = await tx.count_dependent_clones(snapshot_id)
             if clones:
                 raise SnapshotHasDependentVolumes(
-                    f"snapshot {snapshot_id} is the source of {clones} volume(s); delete them "
-                    "first", snapshot_id=snapshot_id, volumes=clones)
+                    f"snapshot {snapshot_id} is the source of {clones} volume(s) that still "
+                    "read through it (live clones, or deleted clones whose snapshots "
+                    "survive); delete them first", snapshot_id=snapshot_id, volumes=clones)
             await tx.update_snapshot(snap.replace(deleted_at=now))
             await complete_ready(tx, snap.vid, now)

@@ -142,6 +142,10 @@ class Downloader:
             return
         except ChunkCorrupt:
             await self.chunks.quarantine(token)
+        # Forget it in every account too: FindMissingChunks then says "missing" and the
+        # next upload of this data sends the bytes, which heals every row naming it.
+        async with self.store.write() as tx:
+            await tx.delete_chunk_rows([token])
 
 
 def _blake3(data: bytes) -> bytes:

@@ -107,9 +107,13 @@ class SqliteTx:
         await self.conn.execute("UPDATE volumes SET deleted_at = ? WHERE vid = ?",
                                 (deleted_at, vid))
 
-    async def count_live_clones(self, snapshot_id: str) -> int:
-        row = await self._one("SELECT COUNT(*) FROM volumes WHERE source_snapshot_id = ? "
-                              "AND deleted_at IS NULL", (snapshot_id,))
+    async def count_dependent_clones(self, snapshot_id: str) -> int:
+        """Volumes cloned from the snapshot that still read through it: live ones, and
+        deleted ones whose own snapshots survive."""
+        row = await self._one(
+            "SELECT COUNT(*) FROM volumes v WHERE v.source_snapshot_id = ? AND "
+            "(v.deleted_at IS NULL OR EXISTS (SELECT 1 FROM snapshots s WHERE s.vid = v.vid "
+            "AND s.deleted_at IS NULL))", (snapshot_id,))
         return row[0]
 
     async def count_pending_snapshots(self, account_id: str) -> int:

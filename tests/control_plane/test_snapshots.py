@@ -267,3 +267,26 @@ async def test_snapshot_source_of_a_live_volume_is_snapshot_has_dependent_volume
                                                                    allow_missing=True)),
                        PRECONDITION, "SNAPSHOT_HAS_DEPENDENT_VOLUMES", names=snap.snapshot_id)
     assert await get_snapshot(cp, snap.snapshot_id) == snap, "the refused delete kept it"
+
+
+async def test_source_of_a_deleted_clone_with_surviving_snapshots_stays_protected(cp):
+    volume = await new_volume(cp)
+    source = await new_snapshot(cp, volume.volume_id)
+    clone = await new_volume(cp, source_snapshot_id=source.snapshot_id)
+    await new_snapshot(cp, clone.volume_id)
+    await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=clone.volume_id))
+    await expect_error(cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(
+        snapshot_id=source.snapshot_id)), PRECONDITION, "SNAPSHOT_HAS_DEPENDENT_VOLUMES",
+        names=source.snapshot_id)
+    assert await get_snapshot(cp, source.snapshot_id) == source, \
+        "a snapshot the clone's surviving snapshots read through is not deleted"
+
+
+async def test_source_of_a_deleted_clone_without_snapshots_can_be_deleted(cp):
+    volume = await new_volume(cp)
+    source = await new_snapshot(cp, volume.volume_id)
+    clone = await new_volume(cp, source_snapshot_id=source.snapshot_id)
+    await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=clone.volume_id))
+    await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=source.snapshot_id))
+    await expect_error(cp.GetSnapshot(cpb.GetSnapshotRequest(snapshot_id=source.snapshot_id)),
+                       NOT_FOUND, "INVALID_SNAPSHOT_ID")
