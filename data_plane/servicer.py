@@ -13,7 +13,8 @@ from data_plane.blocks import BlockIn
 from data_plane.download import BlockOut, Downloader
 from data_plane.listing import find_missing, list_blocks, list_changes
 from data_plane.stream_slots import StreamSlots
-from data_plane.upload import UploadSession, check_target
+from data_plane.targets import check_target
+from data_plane.upload import UploadSession
 from data_plane.views import source_view
 
 COMPRESSION_NAME = {pb.COMPRESSION_UNSPECIFIED: "none", pb.COMPRESSION_NONE: "none",
