@@ -1,0 +1,121 @@
+"""Queries for garbage collection and verification (services/gc.py, services/verify.py)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from manifest.models import ChunkRecord, TokenUse, Volume
+from manifest.sqlite_common import VOLUME_COLS, SqliteQueries, _batches, _volume
+
+
+class MaintenanceQueries(SqliteQueries):
+    async def compact_blocks(self) -> int:
+        """Delete every block row no reader can see; returns how many went.
+
+        Readers of a vid: its live volume at `open_version` (unless deleted), each of its
+        non-deleted snapshots at their version, and, through clones, the source snapshot
+        of any vid that has a reader (deleted or not: a clone reads through it). A row
+        (vid, index, v) whose next row of the same chunk is at v' (or none) is visible
+        iff some reader r of vid has v <= r < v'.
+        """
+        await self.conn.execute(
+            "WITH RECURSIVE readers(vid, version) AS ("
+            "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
+            "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
+            "  UNION SELECT s.vid, s.version FROM readers r"
+            "    JOIN volumes v ON v.vid = r.vid"
+            "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"
+            " ranked AS (SELECT vid, chunk_index, version, LEAD(version) OVER ("
+            "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks)"
+            " DELETE FROM blocks WHERE (vid, chunk_index, version) IN ("
+            "  SELECT vid, chunk_index, version FROM ranked k WHERE NOT EXISTS ("
+            "    SELECT 1 FROM readers r WHERE r.vid = k.vid AND r.version >= k.version"
+            "      AND (k.next_version IS NULL OR r.version < k.next_version)))")
+        # The cursor's rowcount is -1 for a statement that starts with WITH.
+        return (await self._one("SELECT changes()"))[0]
+
+    async def referenced_tokens(self, tokens: Iterable[bytes]) -> set[bytes]:
+        """The subset of `tokens` that some block row points at."""
+        found: set[bytes] = set()
+        for batch in _batches(list(set(tokens))):
+            marks = ",".join("?" * len(batch))
+            rows = await self._all(f"SELECT DISTINCT token FROM blocks WHERE token IN ({marks})",
+                                   batch)
+            found.update(r[0] for r in rows)
+        return found
+
+    async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
+        """Distinct tokens of block rows above `after`, ascending (pages of the mark set)."""
+        rows = await self._all("SELECT DISTINCT token FROM blocks WHERE token > ? "
+                               "ORDER BY token LIMIT ?", (after, limit))
+        return [r[0] for r in rows]
+
+    async def chunk_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
+        rows = await self._all("SELECT token FROM chunks WHERE token > ? ORDER BY token "
+                               "LIMIT ?", (after, limit))
+        return [r[0] for r in rows]
+
+    async def chunk_records(self, tokens: Iterable[bytes]) -> list[ChunkRecord]:
+        records = []
+        for batch in _batches(list(set(tokens))):
+            marks = ",".join("?" * len(batch))
+            owners: dict[bytes, list[str]] = {}
+            for token, account in await self._all(
+                    f"SELECT token, account_id FROM account_chunks WHERE token IN ({marks})",
+                    batch):
+                owners.setdefault(token, []).append(account)
+            for token, plain, stored, created in await self._all(
+                    "SELECT token, plain_length, stored_length, created_at FROM chunks "
+                    f"WHERE token IN ({marks})", batch):
+                records.append(ChunkRecord(token, plain, stored, created,
+                                           tuple(sorted(owners.get(token, ())))))
+        return records
+
+    async def delete_chunk_rows(self, tokens: Iterable[bytes]) -> None:
+        """Forget chunks: no account may reference them, FindMissingChunks says missing."""
+        for batch in _batches(list(set(tokens))):
+            marks = ",".join("?" * len(batch))
+            await self.conn.execute(f"DELETE FROM account_chunks WHERE token IN ({marks})", batch)
+            await self.conn.execute(f"DELETE FROM chunks WHERE token IN ({marks})", batch)
+
+    async def restore_chunk_rows(self, records: Iterable[ChunkRecord]) -> None:
+        records = list(records)
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO chunks VALUES (?, ?, ?, ?)",
+            [(r.token, r.plain_length, r.stored_length, r.created_at) for r in records])
+        await self.conn.executemany("INSERT OR IGNORE INTO account_chunks VALUES (?, ?)",
+                                    [(a, r.token) for r in records for a in r.accounts])
+
+    async def token_uses(self, tokens: Iterable[bytes]) -> list[TokenUse]:
+        """Every block row pointing at one of `tokens`, with the version of the next row."""
+        uses = []
+        for batch in _batches(list(set(tokens))):
+            marks = ",".join("?" * len(batch))
+            rows = await self._all(
+                "SELECT b.token, b.vid, b.chunk_index, b.version, (SELECT MIN(n.version) "
+                "FROM blocks n WHERE n.vid = b.vid AND n.chunk_index = b.chunk_index AND "
+                f"n.version > b.version) FROM blocks b WHERE b.token IN ({marks}) "
+                "ORDER BY b.vid, b.chunk_index, b.version", batch)
+            uses += [TokenUse(*r) for r in rows]
+        return uses
+
+    async def live_clones(self, snapshot_id: str) -> list[Volume]:
+        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE source_snapshot_id = ? "
+                               "AND deleted_at IS NULL ORDER BY volume_id", (snapshot_id,))
+        return [_volume(r) for r in rows]
+
+    async def get_lease(self, name: str) -> tuple[str, float] | None:
+        row = await self._one("SELECT holder, expires_at FROM gc_lease WHERE name = ?", (name,))
+        return (row[0], row[1]) if row else None
+
+    async def put_lease(self, name: str, holder: str, expires_at: float) -> None:
+        await self.conn.execute("INSERT OR REPLACE INTO gc_lease VALUES (?, ?, ?)",
+                                (name, holder, expires_at))
+
+    async def drop_lease(self, name: str, holder: str) -> None:
+        await self.conn.execute("DELETE FROM gc_lease WHERE name = ? AND holder = ?",
+                                (name, holder))
+
+    async def integrity_check(self) -> list[str]:
+        """SQLite's own consistency check: ["ok"] when the file is sound."""
+        return [r[0] for r in await self._all("PRAGMA integrity_check")]
