@@ -90,7 +90,17 @@ class DataPlaneMethods:
     async def upload_blocks(self, target: dp.UploadTarget,
                             blocks: AsyncIterable[dp.UploadBlock] | Iterable[dp.UploadBlock],
                             *, timeout: float | None = None) -> dp.UploadBlocksResponse:
-        """One stream, committed atomically when it returns. Not retried: see clients.aio."""
+        """One stream, committed atomically when it returns. Not retried: see clients.aio.
+
+        When `blocks` is a sized collection its length goes into `target.block_count`, so
+        a stream cut short (a cancelled call ends like a normal one on the server side)
+        can never commit part of its blocks.
+        """
+        if isinstance(blocks, (list, tuple)) and not target.block_count:
+            sized = dp.UploadTarget()
+            sized.CopyFrom(target)
+            sized.block_count = len(blocks)
+            target = sized
         try:
             return await self._dp.UploadBlocks(_requests(target, blocks),
                                                **self._stream_kwargs(timeout))

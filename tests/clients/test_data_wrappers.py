@@ -60,6 +60,19 @@ async def test_upload_sends_target_first_then_one_block_per_message(pair, wrap):
     assert [m.block for m in fake.uploaded[1:]] == blocks
 
 
+async def test_a_sized_stream_announces_its_block_count(pair):
+    fake, client = pair
+    blocks = [dp.UploadBlock(offset=i * 65536, zero=True) for i in range(3)]
+    target = snapshot_target("snap-1", 4)
+    await client.upload_blocks(target, blocks)
+    assert fake.uploaded[0].target.block_count == 3, \
+        "a list of blocks tells the server how many to expect, so a cut stream can't commit"
+    assert target.block_count == 0, "the caller's target message is left as it was"
+    await client.upload_blocks(target, _agen(blocks))
+    assert fake.uploaded[0].target.block_count == 0, \
+        "an unsized stream announces nothing rather than a wrong count"
+
+
 async def test_find_missing_batches_at_the_server_limit(pair):
     fake, client = pair
     tokens = [i.to_bytes(32, "big") for i in range(MAX_TOKENS_PER_CALL + 5)]
