@@ -76,7 +76,10 @@ class SqliteManifest:
         path = str(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path)
-        await writer.execute("PRAGMA journal_mode = WAL")
+        async with writer.execute("PRAGMA journal_mode") as cur:
+            mode = (await cur.fetchone())[0]
+        if mode.lower() != "wal":          # set once; later opens leave it alone
+            await writer.execute("PRAGMA journal_mode = WAL")
         await apply_migrations(writer)
         readers = [await _connect(path) for _ in range(READERS)]
         return cls(path, writer, readers)

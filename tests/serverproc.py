@@ -20,8 +20,12 @@ def blockstore_cmd(*args: str, check: bool = True, env: dict | None = None,
                    timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the `blockstore` CLI as a subprocess, capturing text output."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*BLOCKSTORE, *args], capture_output=True, text=True,
-                          check=check, env=full_env, timeout=timeout, cwd=REPO)
+    done = subprocess.run([*BLOCKSTORE, *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=REPO)
+    if check and done.returncode:
+        raise AssertionError(f"blockstore {' '.join(args)} exited {done.returncode}:\n"
+                             f"{done.stderr}{done.stdout}")
+    return done
 
 
 def create_account(name: str, *, data_dir: Path | None = None, db: str | None = None) -> dict:

@@ -154,13 +154,16 @@ class Uploader:
             await wait
         loop = asyncio.get_running_loop()
         level = self.tuning.compress_level
-        blocks = await asyncio.gather(*(loop.run_in_executor(self.executor, encode, c, level)
-                                        for c in batch.chunks))
-        for c in batch.chunks:
-            c.data = None                 # the blocks hold it now (compressed, if smaller)
-        reply = await self._stream(blocks)
-        for c, block in zip(batch.chunks, blocks):
-            self.stats.count_block(c.kind, c.length, len(block.data))
+        # All encodes are queued at once (the pool bounds them); the stream sends each
+        # block as soon as it is ready, so the server works while the client encodes.
+        encoded = [loop.run_in_executor(self.executor, encode, c, level) for c in batch.chunks]
+        try:
+            reply = await self._stream(batch, encoded)
+        finally:
+            for fut in encoded:
+                fut.cancel()
+        for c, fut in zip(batch.chunks, encoded):
+            self.stats.count_block(c.kind, c.length, len(fut.result().data))
         self.stats.add_reply(reply)
         self.claims.commits += 1
         batch.committed.set_result(self.claims.commits)
@@ -170,13 +173,23 @@ class Uploader:
         if self.on_commit:
             await self.on_commit(self.stats)
 
-    async def _stream(self, blocks: list[dp.UploadBlock]) -> dp.UploadBlocksResponse:
+    async def _stream(self, batch: Batch,
+                      encoded: list[asyncio.Future]) -> dp.UploadBlocksResponse:
         """One stream; re-sent whole on a transient failure (it committed nothing)."""
         policy = self.client.retry
+
+        async def blocks():
+            for c, fut in zip(batch.chunks, encoded):
+                block = await fut
+                c.data = None             # the block holds it now (compressed, if smaller)
+                yield block
+
         for attempt in range(policy.max_attempts):
-            target = self.target() if callable(self.target) else self.target
+            target = dp.UploadTarget()
+            target.CopyFrom(self.target() if callable(self.target) else self.target)
+            target.block_count = len(encoded)
             try:
-                return await self.client.upload_blocks(target, blocks)
+                return await self.client.upload_blocks(target, blocks())
             except BlockstoreError as err:
                 if err.code not in TRANSIENT or attempt + 1 == policy.max_attempts:
                     raise
