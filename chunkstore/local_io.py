@@ -86,10 +86,11 @@ def write_temp(token: bytes, final: Path, header: bytes, payload: bytes, durable
     tmp = final.parent / temp_name(token)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        os.write(fd, header)
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view):]
+        written = os.writev(fd, [header, payload])     # one syscall in the common case
+        if written < len(header) + len(payload):         # a short write: finish plainly
+            rest = memoryview(header + payload)[written:]
+            while rest:
+                rest = rest[os.write(fd, rest):]
         if durable:
             os.fsync(fd)
     finally:

@@ -24,6 +24,7 @@ import zstandard
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import DataLoss
+from clients.transfer.image import decompressor
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import MIB, Tuning
 
@@ -39,7 +40,7 @@ def verify_block(block: dp.DownloadBlocksResponse, source: str = "") -> bytes:
     data = block.data
     try:
         if block.compression == pb.COMPRESSION_ZSTD:
-            data = zstandard.ZstdDecompressor().decompress(data, max_output_size=block.length)
+            data = decompressor().decompress(data, max_output_size=block.length)
     except zstandard.ZstdError as err:
         raise _corrupt(block, source, f"does not decompress ({err})") from None
     if len(data) != block.length or blake3.blake3(data).digest() != block.checksum:
