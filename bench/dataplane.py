@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import echo  # noqa: E402
 from bench.common import (MIB, Meter, create_account, disk_usage, make_image,  # noqa: E402
-                          row, start_server)
+                          row, start_server, warm_memory)
 from clients import AsyncClient, volume_target  # noqa: E402
 from clients.transfer import Tuning, download_to_fd, upload_image  # noqa: E402
 
@@ -96,10 +96,15 @@ def main() -> None:
     p.add_argument("--streams", type=int, default=2)
     p.add_argument("--compress", action="store_true", help="compress on the client")
     p.add_argument("--no-fsync", action="store_true")
-    p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--warm-gib", type=float, default=4.0,
+                   help="touch this much fresh memory before measuring (0: don't)")
     p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
     args = p.parse_args()
     image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
+    if args.warm_gib:
+        took = warm_memory(args.warm_gib)
+        print(f"warmed {args.warm_gib:g} GiB of memory in {took:.1f}s (first touch of a VM page "
+              "is costly; see bench/common.py warm_memory)")
     with tempfile.TemporaryDirectory(prefix="blockstore-bench-") as work:
         asyncio.run(run(args, image, Path(work)))
 

@@ -15,7 +15,14 @@ MIB = 1 << 20
 HERE = Path(__file__).resolve().parent
 
 
-def measure(total: int, message: int = MIB, streams: int = 2) -> dict[str, float]:
+def measure(total: int, message: int = MIB, streams: int = 2, runs: int = 3) -> dict[str, float]:
+    """The ceiling: the best of `runs` measurements in each direction (the machine is
+    shared and noisy; the best run is the closest to what it can do)."""
+    results = [_measure_once(total, message, streams) for _ in range(runs)]
+    return {key: max(r[key] for r in results) for key in results[0]}
+
+
+def _measure_once(total: int, message: int, streams: int) -> dict[str, float]:
     """MB/s for pushing `total` bytes up (client stream) and down (server stream)."""
     proc = subprocess.Popen([sys.executable, str(HERE / "echo_server.py")],
                             stdout=subprocess.PIPE, text=True)
