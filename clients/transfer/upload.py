@@ -184,6 +184,7 @@ class Uploader:
                 c.data = None             # the block holds it now (compressed, if smaller)
                 yield block
 
+        refs_resent = False
         for attempt in range(policy.max_attempts):
             target = dp.UploadTarget()
             target.CopyFrom(self.target() if callable(self.target) else self.target)
@@ -191,10 +192,29 @@ class Uploader:
             try:
                 return await self.client.upload_blocks(target, blocks())
             except BlockstoreError as err:
+                if err.reason == "UNKNOWN_CHUNK_TOKEN" and not refs_resent:
+                    # A chunk FindMissingChunks promised was collected or quarantined
+                    # since: send the bytes instead (this also heals a quarantined chunk).
+                    refs_resent = True
+                    await self._references_as_data(batch, encoded)
+                    continue
                 if err.code not in TRANSIENT or attempt + 1 == policy.max_attempts:
                     raise
                 await policy.sleep(policy.delay(attempt, err.retry_delay))
         raise AssertionError("unreachable")
+
+    async def _references_as_data(self, batch: Batch, encoded: list[asyncio.Future]) -> None:
+        """Re-read the batch's referenced chunks from the image and encode them as data."""
+        loop = asyncio.get_running_loop()
+        for i, c in enumerate(batch.chunks):
+            if c.kind != REFERENCE:
+                continue
+            fresh = await loop.run_in_executor(self.executor, self.reader.hash, c.index)
+            if fresh.token != c.token:
+                raise RuntimeError(f"the image changed at offset {c.offset} during the upload")
+            c.kind, c.data = DATA, fresh.data
+            encoded[i] = loop.run_in_executor(self.executor, encode, c,
+                                              self.tuning.compress_level)
 
 
 async def upload_image(client, path: str, volume_size: int, chunk_size: int, target: Target,
