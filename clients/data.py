@@ -88,7 +88,8 @@ class DataPlaneMethods:
                 return
 
     async def upload_blocks(self, target: dp.UploadTarget,
-                            blocks: AsyncIterable[dp.UploadBlock] | Iterable[dp.UploadBlock],
+                            blocks: AsyncIterable[dp.UploadBlock | dp.UploadBlocksRequest | bytes]
+                            | Iterable[dp.UploadBlock | dp.UploadBlocksRequest | bytes],
                             *, timeout: float | None = None) -> dp.UploadBlocksResponse:
         """One stream, committed atomically when it returns. Not retried: see clients.aio.
 
@@ -101,9 +102,13 @@ class DataPlaneMethods:
             sized.CopyFrom(target)
             sized.block_count = len(blocks)
             target = sized
+        # The stub's own method would serialize every message on the event loop; this
+        # one takes bytes (see `_request`) and parses the reply as usual.
+        upload = self._channel.stream_unary(
+            UPLOAD_METHOD, request_serializer=None,
+            response_deserializer=dp.UploadBlocksResponse.FromString)
         try:
-            return await self._dp.UploadBlocks(_requests(target, blocks),
-                                               **self._stream_kwargs(timeout))
+            return await upload(_requests(target, blocks), **self._stream_kwargs(timeout))
         except grpc.RpcError as rpc:
             raise from_rpc_error(rpc) from rpc
 
@@ -125,13 +130,27 @@ class DataPlaneMethods:
             raise from_rpc_error(rpc) from rpc
 
 
-async def _requests(target: dp.UploadTarget, blocks) -> AsyncIterator[dp.UploadBlocksRequest]:
+UPLOAD_METHOD = "/blockstore.v1.DataPlaneService/UploadBlocks"
+
+
+def _request(block: dp.UploadBlock | dp.UploadBlocksRequest | bytes) -> bytes:
+    """Each stream message, serialized. Bulk transfer hands in messages it already
+    serialized in worker threads, so the event loop that drives gRPC never copies a
+    chunk's bytes; anything else is wrapped and serialized here."""
+    if isinstance(block, bytes):
+        return block
+    if not isinstance(block, dp.UploadBlocksRequest):
+        block = dp.UploadBlocksRequest(block=block)
+    return block.SerializeToString()
+
+
+async def _requests(target: dp.UploadTarget, blocks) -> AsyncIterator[bytes]:
     """The target first, then one block per message, as the API requires."""
-    yield dp.UploadBlocksRequest(target=target)
+    yield dp.UploadBlocksRequest(target=target).SerializeToString()
     if hasattr(blocks, "__aiter__"):
         async for block in blocks:
-            yield dp.UploadBlocksRequest(block=block)
+            yield _request(block)
     else:
         for block in blocks:
-            yield dp.UploadBlocksRequest(block=block)
+            yield _request(block)
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import BlockstoreError
 from clients.retry import TRANSIENT
-from clients.transfer.image import DATA, REFERENCE, ZERO, Chunk, ImageReader, encode
+from clients.transfer.image import (DATA, REFERENCE, ZERO, Chunk, ImageReader, encode,
+                                    hash_many)
 from clients.transfer.remote import NoRemote, RemoteBlocks
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import Tuning
 
 Target = dp.UploadTarget | Callable[[], dp.UploadTarget]
+HASH_GROUP = 8            # chunks read and hashed per worker call
 
 
 @dataclass
@@ -94,8 +96,12 @@ class Uploader:
     async def _changed(self, indexes: range) -> list[Chunk]:
         """The chunks of `indexes` that differ from the target (all, without a remote)."""
         loop = asyncio.get_running_loop()
-        chunks = await asyncio.gather(*(loop.run_in_executor(self.executor, self.reader.hash, i)
-                                        for i in indexes))
+        step = HASH_GROUP
+        groups = await asyncio.gather(*(
+            loop.run_in_executor(self.executor, hash_many, self.reader,
+                                 range(i, min(indexes.stop, i + step)))
+            for i in range(indexes.start, indexes.stop, step)))
+        chunks = [c for group in groups for c in group]
         remote = await self.remote.upto(indexes.stop)
         changed = []
         for c in chunks:
@@ -163,7 +169,7 @@ class Uploader:
             for fut in encoded:
                 fut.cancel()
         for c, fut in zip(batch.chunks, encoded):
-            self.stats.count_block(c.kind, c.length, len(fut.result().data))
+            self.stats.count_block(c.kind, c.length, c.sent)
         self.stats.add_reply(reply)
         self.claims.commits += 1
         batch.committed.set_result(self.claims.commits)
