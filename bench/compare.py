@@ -33,7 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (BLOCKSTORE, MIB, REPO, ServerProc, create_account,  # noqa: E402
-                          disk_usage, make_image, mutate_image, row, start_server)
+                          disk_usage, make_image, mutate_image, row, start_server,
+                          warm_memory)
 
 PHASES = ("full", "incremental", "restore")
 
@@ -221,10 +222,16 @@ def main() -> None:
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
     p.add_argument("--only", default="", help="comma list of tools: blockstore,restic,borg")
+    p.add_argument("--warm-gib", type=float, default=8.0,
+                   help="touch this much fresh memory first, so no tool pays the VM's "
+                        "first-touch cost for page cache inside its measurement (0: don't)")
     args = p.parse_args()
     size = parse_size(args.size)
     ensure_tools()
     v1 = make_image(args.image_dir / f"blockstore-bench-{size}.img", size)
+    if args.warm_gib:
+        took = warm_memory(args.warm_gib)
+        print(f"warmed {args.warm_gib:g} GiB of memory in {took:.1f}s", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="blockstore-compare-", dir=args.image_dir))
     try:
         v2 = work / "v2.img"
