@@ -33,11 +33,13 @@ _FALLOC_PUNCH = 0x01 | 0x02     # FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
 
-def verify_block(block: dp.DownloadBlocksResponse, source: str = "") -> bytes:
-    """The block's plain bytes, once they match its BLAKE3; b"" for a zero block."""
+def verify_block(block: dp.DownloadBlocksResponse, source: str = "",
+                 data: bytes | None = None) -> bytes:
+    """The block's plain bytes, once they match its BLAKE3; b"" for a zero block.
+    `data`: `block.data` if the caller already read it (each read copies)."""
     if block.zero:
         return b""
-    data = block.data
+    data = block.data if data is None else data
     try:
         if block.compression == pb.COMPRESSION_ZSTD:
             data = decompressor().decompress(data, max_output_size=block.length)
@@ -123,12 +125,20 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
     loop = asyncio.get_running_loop()
     window = tuning.window(chunk_size)
 
-    def write(block: dp.DownloadBlocksResponse) -> None:
-        data = verify_block(block, source)
+    def write(block: dp.DownloadBlocksResponse) -> tuple[bool, int, int]:
+        """Verify and write one block in a worker thread (reading `block.data` copies it,
+        so that happens here, not on the event loop). Returns (zero, length, wire bytes)."""
+        wire = block.data
+        data = verify_block(block, source, wire)
         if data:
             os.pwrite(fd, data, block.offset)
         elif fill:
             fill_zeros(fd, block.offset, block.length, punch)
+        return block.zero, block.length, len(wire)
+
+    def count(done: tuple[bool, int, int]) -> None:
+        zero, length, wire = done
+        stats.count_block("zero" if zero else "data", length, wire)
 
     async def worker() -> None:
         while todo:
@@ -137,13 +147,11 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
             async for block in client.download_blocks(
                     volume_id=volume_id, snapshot_id=snapshot_id, ranges=[(offset, length)],
                     accept_compression=[pb.COMPRESSION_ZSTD]):
-                stats.count_block("zero" if block.zero else "data", block.length,
-                                  len(block.data))
                 pending.append(loop.run_in_executor(executor, write, block))
                 if len(pending) >= window:
-                    await pending.popleft()
+                    count(await pending.popleft())
             while pending:
-                await pending.popleft()
+                count(await pending.popleft())
             stats.streams += 1
             if on_progress:
                 on_progress(length)
