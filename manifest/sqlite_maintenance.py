@@ -9,8 +9,13 @@ from manifest.sqlite_common import VOLUME_COLS, SqliteQueries, _batches, _volume
 
 
 class MaintenanceQueries(SqliteQueries):
-    async def compact_blocks(self) -> int:
-        """Delete every block row no reader can see; returns how many went.
+    async def block_vids(self) -> list[int]:
+        """Every volume (deleted or not) that still has block rows."""
+        return [r[0] for r in await self._all("SELECT DISTINCT vid FROM blocks ORDER BY vid")]
+
+    async def compact_blocks(self, vid: int | None = None) -> int:
+        """Delete every block row no reader can see (of one volume, or of all); returns
+        how many went.
 
         Readers of a vid: its live volume at `open_version` (unless deleted), each of its
         non-deleted snapshots at their version, and, through clones, the source snapshot
@@ -26,11 +31,12 @@ class MaintenanceQueries(SqliteQueries):
             "    JOIN volumes v ON v.vid = r.vid"
             "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"
             " ranked AS (SELECT vid, chunk_index, version, LEAD(version) OVER ("
-            "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks)"
+            "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks"
+            "    WHERE ?1 IS NULL OR vid = ?1)"
             " DELETE FROM blocks WHERE (vid, chunk_index, version) IN ("
             "  SELECT vid, chunk_index, version FROM ranked k WHERE NOT EXISTS ("
             "    SELECT 1 FROM readers r WHERE r.vid = k.vid AND r.version >= k.version"
-            "      AND (k.next_version IS NULL OR r.version < k.next_version)))")
+            "      AND (k.next_version IS NULL OR r.version < k.next_version)))", (vid,))
         # The cursor's rowcount is -1 for a statement that starts with WITH.
         return (await self._one("SELECT changes()"))[0]
 

@@ -36,7 +36,8 @@ happen here, because the sweep does not trust the mark alone:
 5. Temp and trash files (`.tmp-*`, `.trash-*`) older than the cutoff are leftovers of
    crashed puts and deletes (a live put holds its temp file for milliseconds).
 
-Compaction (before marking, one write transaction): a block row is kept only if some
+Compaction (before marking, one short write transaction per volume, so uploads that
+queue behind it wait milliseconds, not the whole table's worth): a block row is kept only if some
 reader can see it: the live volume at its open version (unless deleted), each
 non-deleted snapshot (pending ones too) at its version, and through clones each source
 snapshot of a vid that has a reader. See `SqliteTx.compact_blocks`. New readers can only
@@ -109,8 +110,7 @@ async def collect_garbage(store: ManifestStore, chunks: ChunkStore, config: GcCo
                                  wait_s=config.lease_wait_s) as lease:
         started = now()
         report = GcReport(cutoff=started - config.grace_s)
-        async with store.write() as tx:
-            report.rows_compacted = await tx.compact_blocks()
+        report.rows_compacted = await _compact(store, lease)
         async for batch in batched(chunks.iter_tokens(), config.batch):
             lease.check()
             await _sweep(store, chunks, batch, report)
@@ -153,6 +153,17 @@ async def _old_unreferenced(store: ManifestStore, chunks: ChunkStore, batch: lis
         elif info is not None:
             fresh += 1
     return old, fresh
+
+
+async def _compact(store, lease) -> int:
+    async with store.read() as tx:
+        vids = await tx.block_vids()
+    removed = 0
+    for vid in vids:
+        lease.check()
+        async with store.write() as tx:
+            removed += await tx.compact_blocks(vid)
+    return removed
 
 
 async def _sweep(store: ManifestStore, chunks: ChunkStore, batch: list[bytes],
