@@ -4,6 +4,8 @@
 - `account`: a fresh account (created with the real `blockstore account create`)
   so tests in one module never see each other's resources.
 - `cp` / `dp`: grpc.aio stubs of both services with the account's bearer token.
+- `other_account`, `other_cp`, `other_dp`: a second account on the same server, for
+  isolation tests.
 """
 
 from __future__ import annotations
@@ -31,14 +33,6 @@ def server(tmp_path_factory):
 @pytest.fixture
 def account(server):
     return create_account(f"acct-{next(_names)}-{uuid.uuid4().hex[:6]}", data_dir=server.data_dir)
-
-
-class BearerAuth(grpc.AuthMetadataPlugin):
-    def __init__(self, token: str):
-        self.token = token
-
-    def __call__(self, context, callback):
-        callback((("authorization", f"Bearer {self.token}"),), None)
 
 
 def metadata(token: str) -> tuple:
@@ -78,3 +72,19 @@ def cp(channel, account):
 @pytest.fixture
 def dp(channel, account):
     return AuthedStub(data_plane_pb2_grpc.DataPlaneServiceStub(channel), account["token"])
+
+
+@pytest.fixture
+def other_account(server):
+    return create_account(f"other-{uuid.uuid4().hex[:10]}", data_dir=server.data_dir)
+
+
+@pytest.fixture
+def other_cp(channel, other_account):
+    return AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel),
+                      other_account["token"])
+
+
+@pytest.fixture
+def other_dp(channel, other_account):
+    return AuthedStub(data_plane_pb2_grpc.DataPlaneServiceStub(channel), other_account["token"])

@@ -11,10 +11,10 @@ from collections import Counter
 from typing import Callable
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from tests.rpcerrors import error_info
 
 OK = ("OK", "")
 # Examples run per RPC, printed at the end of the session by tests/hostile/conftest.py.
@@ -36,18 +36,10 @@ def failure(err: grpc.RpcError) -> tuple[str, str]:
     code = err.code()
     assert code not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), \
         f"hostile input must not reach {code.name}: {err.details()!r}"
-    status = rpc_status.from_call(err)
-    assert status is not None, f"{code.name} {err.details()!r} carries no google.rpc.Status"
-    infos = []
-    for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            infos.append(info)
-    assert len(infos) == 1 and infos[0].domain == "blockstore", \
-        f"{code.name} {err.details()!r}: want one blockstore ErrorInfo, got {infos}"
-    assert (err.details() or "").strip(), f"{code.name}/{infos[0].reason} has an empty message"
-    return code.name, infos[0].reason
+    info = error_info(err)              # exactly one ErrorInfo
+    assert info.domain == "blockstore", f"{code.name} {err.details()!r}: domain {info.domain!r}"
+    assert (err.details() or "").strip(), f"{code.name}/{info.reason} has an empty message"
+    return code.name, info.reason
 
 
 def outcome(call: Callable[[], object], rpc: str) -> tuple[tuple[str, str], object]:
