@@ -94,7 +94,9 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
             try:
                 await enter(context)
                 items = behavior(request, context)
-                if hasattr(items, "__aiter__"):
+                if inspect.isawaitable(items):
+                    await items           # a handler that streams with context.write()
+                elif hasattr(items, "__aiter__"):
                     async for item in items:
                         yield item
                 else:

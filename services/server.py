@@ -35,9 +35,13 @@ class Running:
     server: grpc.aio.Server
     port: int
     store: ManifestStore
+    health: health.aio.HealthServicer
     closers: list = field(default_factory=list)
 
     async def stop(self, grace: float | None) -> None:
+        # Watchers of grpc.health.v1 (load balancers) hear NOT_SERVING first, then the
+        # server stops taking calls and lets in-flight ones finish within `grace`.
+        await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         for close in reversed(self.closers):
             await close()
@@ -105,7 +109,7 @@ async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = Non
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, store, closers)
+    return Running(server, port, store, health_servicer, closers)
 
 
 def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
