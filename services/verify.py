@@ -140,6 +140,10 @@ async def _describe(store: ManifestStore,
     return problems
 
 
+# Clone chains deeper than this are not followed when naming what a bad chunk affects.
+MAX_CLONE_DEPTH = 64
+
+
 async def _affected(tx: ManifestTx, use: TokenUse, problem: ChunkProblem) -> None:
     def sees(version: int) -> bool:
         return use.version <= version and (use.next_version is None
@@ -152,11 +156,22 @@ async def _affected(tx: ManifestTx, use: TokenUse, problem: ChunkProblem) -> Non
         if not sees(snap.version):
             continue
         _add(problem.snapshots, snap.snapshot_id)
-        for clone in await tx.live_clones(snap.snapshot_id):
-            own = await tx.newest_rows(clone.vid, clone.open_version, use.chunk_index,
-                                       use.chunk_index)
-            if not own:
-                _add(problem.volumes, clone.volume_id)
+        await _through_clones(tx, snap.snapshot_id, use.chunk_index, problem)
+
+
+async def _through_clones(tx: ManifestTx, snapshot_id: str, index: int,
+                          problem: ChunkProblem, depth: int = 0) -> None:
+    """Clones (and their snapshots, and clones of those) that read this chunk through
+    `snapshot_id` because they have no row of their own for it."""
+    if depth > MAX_CLONE_DEPTH:
+        return
+    for clone in await tx.live_clones(snapshot_id):
+        if not await tx.newest_rows(clone.vid, clone.open_version, index, index):
+            _add(problem.volumes, clone.volume_id)
+        for snap in await tx.volume_snapshots(clone.vid):
+            if not await tx.newest_rows(clone.vid, snap.version, index, index):
+                _add(problem.snapshots, snap.snapshot_id)
+                await _through_clones(tx, snap.snapshot_id, index, problem, depth + 1)
 
 
 def _add(names: list[str], name: str) -> None:

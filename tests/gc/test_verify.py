@@ -32,6 +32,8 @@ async def test_corrupt_chunks_are_data_loss_named_by_verify_and_healed_by_reuplo
     await upload(dp, vol, blocks)
     snap = await snapshot(cp, vol.volume_id)
     cloned = await clone(cp, snap.snapshot_id)
+    clone_snap = await snapshot(cp, cloned.volume_id)        # reads through to `snap`
+    grandchild = await clone(cp, clone_snap.snapshot_id)     # and so does this clone
     (_, found_by_verify), (_, found_by_read) = blocks[1], blocks[2]
     for data in (found_by_verify, found_by_read):
         flip_payload_byte(chunk_file(server.data_dir, b3(data)))
@@ -51,8 +53,10 @@ async def test_corrupt_chunks_are_data_loss_named_by_verify_and_healed_by_reuplo
             by_token[b3(found_by_verify).hex()]["quarantined"]) == ("corrupt", True)
     assert by_token[b3(found_by_read).hex()]["kind"] == "missing"
     for problem in report["problems"]:
-        assert set(problem["volumes"]) == {vol.volume_id, cloned.volume_id}
-        assert problem["snapshots"] == [snap.snapshot_id]
+        assert set(problem["volumes"]) == {vol.volume_id, cloned.volume_id,
+                                           grandchild.volume_id}, \
+            "verify names every volume that reads the chunk, through clones of clones"
+        assert problem["snapshots"] == sorted([snap.snapshot_id, clone_snap.snapshot_id])
     assert list((Path(server.data_dir) / "chunks" / "quarantine").iterdir())
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await read(dp, volume_id=cloned.volume_id, offset=CHUNK, length=CHUNK)
