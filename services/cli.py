@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -155,6 +156,11 @@ def main(argv: list[str]) -> int:
     except (BlockstoreError, ValueError) as err:
         print(f"blockstore: error: {err}", file=sys.stderr)
         return 2
+    except (OSError, RuntimeError, sqlite3.Error) as err:
+        # A port already in use (gRPC raises RuntimeError), an unreadable data directory,
+        # a database locked for longer than the busy timeout: one line, not a traceback.
+        print(f"blockstore: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

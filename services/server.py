@@ -90,9 +90,22 @@ async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = Non
     cp_config = cp_config or ControlPlaneConfig(
         max_pending_snapshots_per_account=config.max_pending_snapshots_per_account)
     store = await open_manifest(config.db_url)
+    closers: list = []
+    try:
+        return await _assemble(config, cp_config, store, closers)
+    except BaseException:
+        # A port in use, unreadable TLS files, a bad --chunks: release what was opened
+        # (the database's threads would otherwise keep the process alive).
+        for close in reversed(closers):
+            await close()
+        await store.close()
+        raise
+
+
+async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
+                    store: ManifestStore, closers: list) -> Running:
     server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store))],
                              options=_server_options())
-    closers: list = []
     names = []
     if "control" in config.planes:
         servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config))
