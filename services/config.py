@@ -49,4 +49,4 @@ class ServerConfig:
 def default_urls(data_dir: Path) -> tuple[str, str]:
     """Embedded defaults under --data-dir: SQLite manifest and a local chunk directory."""
     data_dir = data_dir.resolve()
-    return f"sqlite:///{data_dir / 'manifest.db'}", f"file://{data_dir / 'chunks'}"
+    return f"sqlite://{data_dir / 'manifest.db'}", f"file://{data_dir / 'chunks'}"
