@@ -22,5 +22,9 @@ if [ -n "$BASE" ]; then
   node_modules/.bin/buf breaking --against ".git#ref=$BASE"
 fi
 
+echo "== pyflakes (unused imports, undefined names)"
+.venv/bin/python -m pyflakes blockstore/*.py control_plane data_plane manifest chunkstore \
+  services clients tests bench
+
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"
