@@ -30,12 +30,15 @@ class DataPlaneConfig:
     # (each holds up to `upload_window` chunks in memory). Beyond it a new stream is
     # RESOURCE_EXHAUSTED with a RetryInfo of `limit_retry_after_s`.
     max_upload_streams_per_account: int = 16
+    # All accounts together: bounds upload memory at about this x upload_window chunks.
+    max_upload_streams: int = 64
     limit_retry_after_s: float = 1.0
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
         for name in ("upload_window", "download_window", "workers", "max_find_tokens",
-                     "max_ranges", "reference_batch", "max_upload_streams_per_account"):
+                     "max_ranges", "reference_batch", "max_upload_streams_per_account",
+                     "max_upload_streams"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.zstd_level <= 22:

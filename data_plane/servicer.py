@@ -53,7 +53,7 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
         self.downloader = Downloader(store, chunks, executor, config)
         self.upload_slots = StreamSlots(config.max_upload_streams_per_account,
-                                        config.limit_retry_after_s)
+                                        config.limit_retry_after_s, config.max_upload_streams)
 
     async def UploadBlocks(self, request_iterator, context):
         with self.upload_slots.hold(current_account()):

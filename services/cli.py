@@ -44,6 +44,9 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
                             "chunks held longer than min(300, grace/4)")
         p.add_argument("--max-upload-streams-per-account", type=int, default=16,
                        help="concurrent UploadBlocks streams per account on this process")
+        p.add_argument("--max-upload-streams", type=int, default=64,
+                       help="concurrent UploadBlocks streams on this process, all accounts "
+                            "(bounds upload memory)")
     p.add_argument("--max-pending-snapshots-per-account", type=int, default=64,
                    help="snapshots one account may have pending at once")
     p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
@@ -91,6 +94,7 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         gc_grace_s=getattr(args, "gc_grace", 3600.0),
                         max_upload_streams_per_account=getattr(
                             args, "max_upload_streams_per_account", 16),
+                        max_upload_streams=getattr(args, "max_upload_streams", 64),
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
 
 

@@ -30,6 +30,7 @@ class ServerConfig:
     gc_grace_s: float = 3600.0      # see services/gc.py: uploads re-touch at grace / 4
     # Per-account fairness caps (docs/limits.md); validated by the plane configs.
     max_upload_streams_per_account: int = 16       # per data-plane process
+    max_upload_streams: int = 64                   # per data-plane process, all accounts
     max_pending_snapshots_per_account: int = 64
 
     def __post_init__(self) -> None:

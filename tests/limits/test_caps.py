@@ -114,3 +114,25 @@ def test_pending_snapshot_cap_per_account(server, clients):
     refused_snapshot(a, v3)
     a.cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=fourth.snapshot_id))
     snapshot(a, v3)
+
+
+def test_total_upload_stream_cap_bounds_the_process(tmp_path, clients):
+    proc = serve(tmp_path, "--max-upload-streams-per-account", "2", "--max-upload-streams", "3")
+    proc.data_dir = str(tmp_path)
+    try:
+        a, b, c = clients(proc), clients(proc), clients(proc)
+        va, vb, vc = a.volume(), b.volume(), c.volume()
+        held = [HangingStream(a, va, first=0), HangingStream(a, va, first=2),
+                HangingStream(b, vb, first=0)]
+        settle()
+        err = refused_stream(c, vc)
+        assert failure(err) == ("RESOURCE_EXHAUSTED", "TOO_MANY_UPLOAD_STREAMS"), \
+            "with 3 streams open on the process, a fourth account is refused too"
+        assert 0 < retry_delay_s(err) <= 60
+        held[2].release()
+        c.dp.UploadBlocks(iter([target(vc), block(0, os.urandom(CHUNK), CHUNK)]))
+        for stream in held[:2]:
+            stream.release()
+        assert len(listing(c.dp, volume_id=vc)) == 1, "a freed slot lets it in"
+    finally:
+        proc.stop()
