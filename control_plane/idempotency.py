@@ -17,6 +17,7 @@ from blockstore.errors import IdempotencyKeyReused
 from manifest import IdempotencyRecord, ManifestTx
 
 T = TypeVar("T")
+PURGE_PER_CREATE = 16
 
 
 def fingerprint(params: dict[str, Any]) -> bytes:
@@ -41,4 +42,7 @@ async def run_once(tx: ManifestTx, account_id: str, operation: str, key: str,
     result = await create()
     await tx.put_idempotency(account_id, operation, key,
                              IdempotencyRecord(digest, encode(result), now_us))
+    # Each keyed create also clears a few expired records (of any account), so the table
+    # stays about one TTL's worth of creates without a separate sweeper.
+    await tx.purge_idempotency(now_us - ttl_us, PURGE_PER_CREATE)
     return result

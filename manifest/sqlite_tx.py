@@ -132,6 +132,13 @@ class SqliteTx(MaintenanceQueries):
                               (account_id, operation, key))
         return IdempotencyRecord(*row) if row else None
 
+    async def purge_idempotency(self, created_before: int, limit: int) -> int:
+        """Delete up to `limit` records created before `created_before`, oldest first."""
+        await self.conn.execute(
+            "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys "
+            "WHERE created_at < ? ORDER BY created_at LIMIT ?)", (created_before, limit))
+        return (await self._one("SELECT changes()"))[0]
+
     async def put_idempotency(self, account_id: str, operation: str, key: str,
                               record: IdempotencyRecord) -> None:
         await self.conn.execute("INSERT OR REPLACE INTO idempotency_keys VALUES (?,?,?,?,?,?)",

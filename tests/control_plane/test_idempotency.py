@@ -6,6 +6,7 @@ expire after the configured TTL (fake clock, in-process server)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -137,5 +138,23 @@ async def test_key_expires_after_ttl_and_then_creates_a_new_volume():
                 assert await cp.CreateVolume(create_volume("ttl-key")) == later, \
                     "the renewed key now returns the new volume"
                 assert len(await all_volume_ids(cp)) == 2
+        finally:
+            await running.stop(None)
+
+
+async def test_expired_records_are_purged_by_later_keyed_creates():
+    clock = FakeClock()
+    with tempfile.TemporaryDirectory() as tmp:
+        running, token = await _in_process_server(Path(tmp), clock, ttl_s=60)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                cp = AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel), token)
+                for i in range(5):
+                    await cp.CreateVolume(create_volume(f"old-{i}"))
+                clock.advance(61)
+                await cp.CreateVolume(create_volume("new-0"))
+            with sqlite3.connect(Path(tmp) / "manifest.db") as db:
+                keys = sorted(k for (k,) in db.execute("SELECT key FROM idempotency_keys"))
+            assert keys == ["new-0"], "records past their TTL do not pile up"
         finally:
             await running.stop(None)
