@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (BLOCKSTORE, MIB, REPO, ServerProc, create_account,  # noqa: E402
                           disk_usage, make_image, mutate_image, row, start_server,
                           warm_memory)
+from clients.sizes import parse_size  # noqa: E402
 
 PHASES = ("full", "incremental", "restore")
 
@@ -253,10 +254,6 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    return int(text[:-1]) * units[text[-1].upper()] if text[-1].isalpha() else int(text)
 
 
 if __name__ == "__main__":

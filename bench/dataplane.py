@@ -24,14 +24,11 @@ from bench import echo  # noqa: E402
 from bench.common import (MIB, Meter, create_account, disk_usage, make_image,  # noqa: E402
                           row, start_server, warm_memory)
 from clients import AsyncClient, volume_target  # noqa: E402
+from clients.sizes import parse_size  # noqa: E402
 from clients.transfer import Tuning, download_to_fd, upload_image  # noqa: E402
 
 WIDTHS = [26, 9, 8, 11, 11, 14]
 
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    return int(text[:-1]) * units[text[-1].upper()] if text[-1].isalpha() else int(text)
 
 
 async def run(args: argparse.Namespace, image: Path, work: Path) -> None:
