@@ -62,7 +62,8 @@ async def list_blocks(store: ManifestStore, view: View, start_offset: int, page_
     return entries, encode_token(rows[-1].chunk_index + 1, scope) if more else ""
 
 
-async def _shared_vid(tx: ManifestTx, base: View, target: View) -> None:
+def _check_lineage(base: View, target: View) -> None:
+    """Both snapshots must read through one volume somewhere in their clone chains."""
     if not {lv.vid for lv in base.levels} & {lv.vid for lv in target.levels}:
         raise InvalidLineage(f"{base.name} and {target.name} are not of one volume lineage")
     if base.chunk_size != target.chunk_size:
@@ -75,7 +76,7 @@ async def list_changes(store: ManifestStore, account_id: str, base_id: str, targ
         target = await snapshot_view(tx, account_id, target_id)
         base = await snapshot_view(tx, account_id, base_id) if base_id else None
         if base:
-            await _shared_vid(tx, base, target)
+            _check_lineage(base, target)
     scope = f"changes:{base_id}:{target_id}"
     first, size = _page(target, 0, page_size, page_token, scope)
     changes, next_index = await _scan(store, base, target, first, size)
@@ -98,8 +99,7 @@ async def _scan(store: ManifestStore, base: View | None, target: View, first: in
             b_rows = {r.chunk_index: r.token for r in await rows_in(tx, base, lo, hi)} \
                 if base else {}
         for i in candidates:
-            b = b_rows.get(i, False) if i in b_rows else False
-            t = t_rows.get(i, False) if i in t_rows else False
+            b, t = b_rows.get(i, False), t_rows.get(i, False)   # False: a hole
             if b != t:
                 changes.append(Change(i * target.chunk_size, b, t))
                 if len(changes) == size:
