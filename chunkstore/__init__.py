@@ -25,6 +25,7 @@ from chunkstore.local import LocalChunkStore
 from chunkstore.memory import MemoryChunkStore
 from chunkstore.open import open_chunk_store
 from chunkstore.protocol import ChunkInfo, ChunkStore, Compression, StoredChunk
+from chunkstore.rot import Recheck, recheck
 
 __all__ = [
     "ChunkInfo",
@@ -33,9 +34,11 @@ __all__ = [
     "DecodeError",
     "LocalChunkStore",
     "MemoryChunkStore",
+    "Recheck",
     "StoredChunk",
     "blake3_token",
     "decode",
     "encode",
     "open_chunk_store",
+    "recheck",
 ]

@@ -21,7 +21,7 @@ from typing import AsyncIterator
 import blake3
 
 from blockstore.errors import BlockOutOfRange, ChunkCorrupt, ChunkMissing, InvalidArgument
-from chunkstore import ChunkStore, Compression
+from chunkstore import ChunkStore, Compression, Recheck, recheck
 from data_plane.config import DataPlaneConfig
 from data_plane.views import View, rows_in
 from manifest import ManifestStore
@@ -135,13 +135,8 @@ class Downloader:
 
     async def _quarantine(self, token: bytes) -> None:
         """Move a rotten chunk aside, unless a concurrent upload has just replaced it."""
-        try:
-            await self.chunks.get(token)
+        if await recheck(self.chunks, token) is not Recheck.QUARANTINED:
             return
-        except ChunkMissing:
-            return
-        except ChunkCorrupt:
-            await self.chunks.quarantine(token)
         # Forget it in every account too: FindMissingChunks then says "missing" and the
         # next upload of this data sends the bytes, which heals every row naming it.
         async with self.store.write() as tx:

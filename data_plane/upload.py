@@ -22,9 +22,9 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from blockstore.errors import (BlockCountMismatch, ChunkCollected, ChunkCorrupt, ChunkMissing,
-                               InvalidArgument, InvalidBlockData, UnknownChunkReference)
-from chunkstore import ChunkStore, Compression
+from blockstore.errors import (BlockCountMismatch, ChunkCollected, InvalidArgument,
+                               InvalidBlockData, UnknownChunkReference)
+from chunkstore import ChunkStore, Compression, Recheck, recheck
 from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
 from data_plane.config import DataPlaneConfig
 from data_plane.targets import Target, check_target
@@ -117,24 +117,14 @@ class UploadSession:
         self._relied_on[token] = time.monotonic()
         if await self.chunks.put(token, payload, compression, len(prepared.plain)):
             self.result.bytes_stored += len(payload)
-        elif await self._existing_is_sound(token):
+        # Data deduplicated against a stored chunk is only as good as that chunk, so it is
+        # read and verified once (clients avoid sending known data, so this is rare); a
+        # rotten or vanished copy is replaced by the verified data in hand.
+        elif await recheck(self.chunks, token) is Recheck.SOUND:
             self.result.dedup_hits += 1
-        else:                                   # rotten copy moved aside: this data heals it
+        else:
             await self.chunks.put(token, payload, compression, len(prepared.plain))
             self.result.bytes_stored += len(payload)
-
-    async def _existing_is_sound(self, token: bytes) -> bool:
-        """Data deduplicated against a stored chunk is only as good as that chunk, so it is
-        read and verified once (clients avoid sending known data, so this is rare); a
-        chunk that fails is quarantined and replaced by the verified data in hand."""
-        try:
-            await self.chunks.get(token)
-            return True
-        except ChunkMissing:
-            return False
-        except ChunkCorrupt:
-            await self.chunks.quarantine(token)
-            return False
 
     async def _check_references(self, tokens: list[bytes], tx: ManifestTx | None = None) -> None:
         """References must name chunks of the caller's own account, of the block's length."""
