@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import tempfile
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import grpc
@@ -120,41 +121,42 @@ async def _in_process_server(tmp: Path, clock: FakeClock, ttl_s: float):
     return running, token
 
 
-async def test_key_expires_after_ttl_and_then_creates_a_new_volume():
-    clock = FakeClock()
+@asynccontextmanager
+async def _in_process_cp(clock: FakeClock, ttl_s: float):
+    """An authed ControlPlaneService stub on an in-process server, and its data dir."""
     with tempfile.TemporaryDirectory() as tmp:
-        running, token = await _in_process_server(Path(tmp), clock, ttl_s=3600)
+        running, token = await _in_process_server(Path(tmp), clock, ttl_s)
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-                cp = AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel), token)
-                first = await cp.CreateVolume(create_volume("ttl-key"))
-                clock.advance(3599)
-                assert await cp.CreateVolume(create_volume("ttl-key")) == first, \
-                    "within the TTL the key returns the first volume"
-                clock.advance(2)
-                later = await cp.CreateVolume(create_volume("ttl-key"))
-                assert later.volume.volume_id != first.volume.volume_id, \
-                    "after the TTL the key creates a new volume"
-                assert await cp.CreateVolume(create_volume("ttl-key")) == later, \
-                    "the renewed key now returns the new volume"
-                assert len(await all_volume_ids(cp)) == 2
+                yield (AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel),
+                                  token), Path(tmp))
         finally:
             await running.stop(None)
+
+
+async def test_key_expires_after_ttl_and_then_creates_a_new_volume():
+    clock = FakeClock()
+    async with _in_process_cp(clock, ttl_s=3600) as (cp, _):
+        first = await cp.CreateVolume(create_volume("ttl-key"))
+        clock.advance(3599)
+        assert await cp.CreateVolume(create_volume("ttl-key")) == first, \
+            "within the TTL the key returns the first volume"
+        clock.advance(2)
+        later = await cp.CreateVolume(create_volume("ttl-key"))
+        assert later.volume.volume_id != first.volume.volume_id, \
+            "after the TTL the key creates a new volume"
+        assert await cp.CreateVolume(create_volume("ttl-key")) == later, \
+            "the renewed key now returns the new volume"
+        assert len(await all_volume_ids(cp)) == 2
 
 
 async def test_expired_records_are_purged_by_later_keyed_creates():
     clock = FakeClock()
-    with tempfile.TemporaryDirectory() as tmp:
-        running, token = await _in_process_server(Path(tmp), clock, ttl_s=60)
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-                cp = AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel), token)
-                for i in range(5):
-                    await cp.CreateVolume(create_volume(f"old-{i}"))
-                clock.advance(61)
-                await cp.CreateVolume(create_volume("new-0"))
-            with sqlite3.connect(Path(tmp) / "manifest.db") as db:
-                keys = sorted(k for (k,) in db.execute("SELECT key FROM idempotency_keys"))
-            assert keys == ["new-0"], "records past their TTL do not pile up"
-        finally:
-            await running.stop(None)
+    async with _in_process_cp(clock, ttl_s=60) as (cp, data_dir):
+        for i in range(5):
+            await cp.CreateVolume(create_volume(f"old-{i}"))
+        clock.advance(61)
+        await cp.CreateVolume(create_volume("new-0"))
+        with sqlite3.connect(data_dir / "manifest.db") as db:
+            keys = sorted(k for (k,) in db.execute("SELECT key FROM idempotency_keys"))
+        assert keys == ["new-0"], "records past their TTL do not pile up"
