@@ -9,6 +9,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if [ "${1:-}" = "--test" ]; then
+  scripts/install-system-deps.sh
   .venv/bin/python -m pip install -q -e '.[test]'
   if [ ! -x node_modules/.bin/buf ]; then
     npm install --no-audit --no-fund --loglevel=error
