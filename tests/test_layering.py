@@ -77,6 +77,15 @@ def test_clients_import_no_server_code():
     assert not bad, "clients import server code:\n" + "\n".join(bad)
 
 
+def test_the_gateway_is_a_client_of_the_public_api_only():
+    """`blockstore gateway` must work against any deployment: no server package, no
+    server errors, not even through the other client modules' back doors."""
+    sources = sorted((REPO / "clients" / "gateway").rglob("*.py"))
+    assert sources, "clients/gateway is missing: the check would pass vacuously"
+    bad = violations(("clients/gateway",), SERVER)
+    assert not bad, "the gateway imports server code:\n" + "\n".join(bad)
+
+
 def test_only_edge_modules_of_the_planes_know_grpc_or_the_stubs():
     bad = violations(("control_plane", "data_plane"), GRPC + STUBS, exempt=EDGE_FILES)
     assert not bad, "plane domain code imports gRPC or stubs:\n" + "\n".join(bad)

@@ -1,0 +1,200 @@
+"""Primary mode: the volume in the service is the disk; a local cache makes it fast.
+
+Data model: a chunk is either dirty (its whole current content in memory, `None` for all
+zeros, and every write to it in the write-back log) or clean (the service's token for it,
+its bytes maybe in the chunk cache). Rules kept:
+- a write is acknowledged only after its log record is durable (read-modify-write makes
+  a partial write a whole-chunk state in memory; the log holds the write itself);
+- FLUSH and FUA commit every dirty chunk in ONE UploadBlocks stream, then drop from the
+  dirty set only the chunks no write touched meanwhile, then shrink the log; if the
+  stream fails the FLUSH fails with EIO and every dirty chunk stays dirty;
+- replay on start applies the log's whole records in order onto the service's state, so
+  a crash never leaves half a write inside a chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from clients.gateway.cache import ChunkCache
+from clients.gateway.disk import io_error
+from clients.gateway.remote import ZERO, RemoteVolume
+from clients.gateway.status import Stats
+from clients.gateway.wal import Record, WriteLog
+
+log = logging.getLogger("blockstore.gateway")
+
+
+class CachedVolume:
+    def __init__(self, remote: RemoteVolume, cache: ChunkCache, wlog: WriteLog, stats: Stats,
+                 dirty_limit: int = 64 << 20) -> None:
+        self.remote, self.cache, self.log, self.stats = remote, cache, wlog, stats
+        self.layout, self.size = remote.layout, remote.layout.size
+        self.dirty: dict[int, bytearray | None] = {}
+        self._gen: dict[int, int] = {}
+        self._fetching: dict[int, asyncio.Future] = {}
+        self._flush_lock = asyncio.Lock()
+        self._background: asyncio.Task | None = None
+        self.dirty_limit = dirty_limit
+
+    async def open(self) -> int:
+        """Replays the write-back log; returns how many records it applied."""
+        records = self.log.replay()
+        for record in records:
+            await self._prepare(record)
+            self._apply(record)
+        return len(records)
+
+    async def read(self, offset: int, length: int) -> bytes:
+        return b"".join([await self._read(i, s, n) for i, s, n in self._pieces(offset, length)])
+
+    async def write(self, offset: int, data: bytes, fua: bool = False) -> None:
+        records, pos = [], 0
+        for index, start, n in self._pieces(offset, len(data)):
+            records.append(Record(index, start, n, data[pos:pos + n]))
+            pos += n
+        await self._log(records, fua)
+
+    async def zero(self, offset: int, length: int, fua: bool = False) -> None:
+        records = [Record(i, s, n, None) for i, s, n in self._pieces(offset, length)
+                   if not self._already_zero(i, s, n)]
+        await self._log(records, fua)
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        if not self.dirty:
+            return
+        taken = {i: (self._gen[i], None if d is None else bytes(d)) for i, d in self.dirty.items()}
+        try:
+            tokens = await self.remote.commit({i: d for i, (_, d) in taken.items()})
+        except Exception as err:
+            self.stats.flush_errors += 1
+            self.stats.last_error = f"flush: {err}"
+            raise io_error(f"committing {len(taken)} dirty chunks of volume "
+                           f"{self.remote.volume_id} failed: {err}") from err
+        for index, (gen, data) in taken.items():
+            if tokens[index] != ZERO and data is not None:
+                self.cache.put_verified(tokens[index], data)
+            if self._gen.get(index) == gen:
+                del self.dirty[index], self._gen[index]
+        self.stats.flushes += 1
+        self.stats.chunks_uploaded += len(taken)
+        await self.log.rewrite([self._whole(i) for i in sorted(self.dirty)])
+        self._count()
+
+    async def _log(self, records: list[Record], fua: bool) -> None:
+        for record in records:
+            await self._prepare(record)
+        for record in records:
+            self._apply(record)
+        self._count()
+        try:
+            await self.log.append(records)
+        except OSError as err:
+            raise io_error(f"write-back log: {err.strerror}") from err
+        if fua:
+            await self.flush()
+        elif len(self.dirty) * self.layout.chunk_size > self.dirty_limit:
+            await self._write_back()
+
+    async def _write_back(self) -> None:
+        """Too much dirty data: commit it in the background; writers wait only at 2x."""
+        if self._background is None or self._background.done():
+            self._background = asyncio.create_task(self._flush_quietly())
+        if len(self.dirty) * self.layout.chunk_size > 2 * self.dirty_limit:
+            await asyncio.shield(self._background)
+
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush()
+        except Exception as err:  # the data stays dirty and logged; the next FLUSH retries
+            log.warning("gateway: background write-back failed: %s", err)
+
+    async def _prepare(self, record: Record) -> None:
+        """Read-modify-write: a partial write to a clean chunk needs its bytes first."""
+        whole = record.start == 0 and record.length == self.layout.length(record.index)
+        if whole or record.index in self.dirty:
+            return
+        base = await self._clean(record.index)
+        if record.index not in self.dirty:          # no other write got there meanwhile
+            self.dirty[record.index] = bytearray(base) if base else None
+            self._gen[record.index] = 0
+
+    def _apply(self, record: Record) -> None:
+        index, length = record.index, self.layout.length(record.index)
+        if record.start == 0 and record.length == length:
+            self.dirty[index] = None if record.data is None else bytearray(record.data)
+        else:
+            buf = self.dirty[index]
+            if buf is None:
+                buf = self.dirty[index] = bytearray(length)
+            buf[record.start:record.start + record.length] = record.data or bytes(record.length)
+        self._gen[index] = self._gen.get(index, 0) + 1
+
+    def _whole(self, index: int) -> Record:
+        data = self.dirty[index]
+        return Record(index, 0, self.layout.length(index), None if data is None else bytes(data))
+
+    async def _read(self, index: int, start: int, n: int) -> bytes:
+        if index in self.dirty:
+            data = self.dirty[index]
+            return bytes(n) if data is None else bytes(data[start:start + n])
+        token = self.remote.tokens.get(index)
+        if not token:
+            return bytes(n)
+        hit = self.cache.read(token, start, n)
+        if hit is not None and len(hit) == n:
+            self.stats.cache_hits += 1
+            return hit
+        self.stats.cache_misses += 1
+        data = await self._clean(index)
+        return data[start:start + n] if data else bytes(n)
+
+    async def _clean(self, index: int) -> bytes:
+        """The service's bytes of a chunk (b"" for zeros), via the cache; one fetch at a time."""
+        token = self.remote.tokens.get(index)
+        if not token:
+            return b""
+        cached = self.cache.read(token, 0, self.layout.length(index))
+        if cached is not None:
+            return cached
+        if index not in self._fetching:
+            self._fetching[index] = asyncio.ensure_future(self._fetch(index))
+        return await asyncio.shield(self._fetching[index])
+
+    async def _fetch(self, index: int) -> bytes:
+        try:
+            token, data = (await self.remote.fetch([index]))[index]
+            self.remote.tokens[index] = token
+            if data:
+                self.cache.put_verified(token, data)   # verify_block checked it
+                self.stats.cache_bytes = self.cache.used
+            return data
+        except Exception as err:
+            raise io_error(f"reading chunk {index} of volume {self.remote.volume_id}: {err}") from err
+        finally:
+            del self._fetching[index]
+
+    def _already_zero(self, index: int, start: int, n: int) -> bool:
+        whole = start == 0 and n == self.layout.length(index)
+        if index in self.dirty:
+            return whole and self.dirty[index] is None
+        return whole and not self.remote.tokens.get(index)
+
+    def _pieces(self, offset: int, length: int):
+        cs, end = self.layout.chunk_size, offset + length
+        while offset < end:
+            index, start = divmod(offset, cs)
+            n = min(cs - start, end - offset)
+            yield index, start, n
+            offset += n
+
+    def _count(self) -> None:
+        self.stats.dirty_chunks = len(self.dirty)
+        last = self.layout.chunks - 1
+        short = self.layout.chunk_size - self.layout.length(last) if last in self.dirty else 0
+        self.stats.dirty_bytes = len(self.dirty) * self.layout.chunk_size - short
