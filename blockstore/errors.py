@@ -143,6 +143,26 @@ class ChunkMissing(ChunkCorrupt):
     reason = "CHUNK_MISSING"
 
 
+class ManifestCorrupt(BlockstoreError):
+    """The manifest database holds bytes it can not read back (a damaged page, text
+    that is no longer UTF-8); `blockstore verify` names the damaged rows."""
+
+    reason = "MANIFEST_CORRUPT"
+
+
+# --- internal -------------------------------------------------------------------------
+class StorageIOError(BlockstoreError):
+    """The server's storage failed an I/O call (other than running out of space)."""
+
+    reason = "STORAGE_IO_ERROR"
+
+
+class InternalError(BlockstoreError):
+    """A fault with no better name; the server log has the details."""
+
+    reason = "INTERNAL_ERROR"
+
+
 # --- resource exhausted ---------------------------------------------------------------
 class ResourceExhausted(BlockstoreError):
     """A per-account limit; `retry_after_s` becomes a google.rpc.RetryInfo."""
@@ -165,6 +185,19 @@ class TooManyPendingSnapshots(ResourceExhausted):
     point-in-time ones queued behind them)."""
 
     reason = "TOO_MANY_PENDING_SNAPSHOTS"
+
+
+class StorageFull(ResourceExhausted):
+    """The server's storage is full, or its free space is under the configured reserve
+    (`--min-free`): writes are refused, reads, deletes and GC keep working."""
+
+    reason = "STORAGE_FULL"
+
+
+class ServerOverloaded(ResourceExhausted):
+    """The process is out of file descriptors or its database stayed locked too long."""
+
+    reason = "SERVER_OVERLOADED"
 
 
 # --- aborted --------------------------------------------------------------------------

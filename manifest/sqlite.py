@@ -29,9 +29,13 @@ READERS = 4
 
 async def _connect(path: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA synchronous = FULL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()        # its thread would keep the process alive
+        raise
     return conn
 
 
@@ -75,14 +79,24 @@ class SqliteManifest:
     async def open(cls, path: str | Path) -> "SqliteManifest":
         path = str(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path)
-        async with writer.execute("PRAGMA journal_mode") as cur:
-            mode = (await cur.fetchone())[0]
-        if mode.lower() != "wal":          # set once; later opens leave it alone
-            await writer.execute("PRAGMA journal_mode = WAL")
-        await apply_migrations(writer)
-        readers = [await _connect(path) for _ in range(READERS)]
-        return cls(path, writer, readers)
+        opened: list[aiosqlite.Connection] = []
+        try:
+            writer = await _connect(path)
+            opened.append(writer)
+            async with writer.execute("PRAGMA journal_mode") as cur:
+                mode = (await cur.fetchone())[0]
+            if mode.lower() != "wal":          # set once; later opens leave it alone
+                await writer.execute("PRAGMA journal_mode = WAL")
+            await apply_migrations(writer)
+            for _ in range(READERS):
+                opened.append(await _connect(path))
+        except BaseException:
+            # A damaged or unreadable file: each open connection is a thread that would
+            # keep the process alive after it reported the error.
+            for conn in opened:
+                await conn.close()
+            raise
+        return cls(path, writer, opened[1:])
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqliteTx]:

@@ -6,6 +6,7 @@ from typing import Iterable
 
 from manifest.models import ChunkRecord, TokenUse, Volume
 from manifest.sqlite_common import VOLUME_COLS, SqliteQueries, _batches, _volume
+from manifest.sqlite_textcheck import undecodable_text
 
 
 class MaintenanceQueries(SqliteQueries):
@@ -123,5 +124,7 @@ class MaintenanceQueries(SqliteQueries):
                                 (name, holder))
 
     async def integrity_check(self) -> list[str]:
-        """SQLite's own consistency check: ["ok"] when the file is sound."""
-        return [r[0] for r in await self._all("PRAGMA integrity_check")]
+        """SQLite's own consistency check, then every text value decoded: ["ok"] when
+        the file is sound."""
+        result = [r[0] for r in await self._all("PRAGMA integrity_check")]
+        return (await undecodable_text(self.conn) or result) if result == ["ok"] else result

@@ -3,7 +3,8 @@
 Every RPC but health and reflection needs `authorization: Bearer <token>`. The token is
 hashed (SHA-256; tokens are 256 random bits, so no slow hash is needed) and looked up
 in the manifest; the account id is put in `CURRENT_ACCOUNT` for the servicer. Domain
-errors raised by a handler are turned into status + ErrorInfo here, in one place.
+errors raised by a handler are turned into status + ErrorInfo here, in one place, and
+so is anything else a handler raises (services/faults.py names it, without paths).
 Tokens never reach a log line.
 """
 
@@ -21,6 +22,7 @@ from blockstore import errors as e
 from blockstore.caller import CURRENT_ACCOUNT
 from manifest import Account, ManifestStore
 from services.errors import abort_with
+from services.faults import domain_error
 
 log = logging.getLogger("blockstore.auth")
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -69,10 +71,16 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         open_call = details.method.startswith(UNAUTHENTICATED_PREFIXES)
-        return _wrap(handler, None if open_call else self.resolver)
+        return _wrap(handler, None if open_call else self.resolver,
+                     details.method.rpartition("/")[2])
 
 
-def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
+async def _fail(context: grpc.aio.ServicerContext, err: Exception, what: str) -> None:
+    """Abort with the status and ErrorInfo of `err`, made a domain error if it is not."""
+    await abort_with(context, domain_error(err, what))
+
+
+def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None, what: str):
     # grpc.aio decides sync vs async by inspecting the function, so the wrappers
     # must be real coroutine / async-generator functions, not lambdas.
     async def enter(context: grpc.aio.ServicerContext) -> None:
@@ -85,8 +93,10 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
                 await enter(context)
                 result = behavior(request, context)
                 return await result if inspect.isawaitable(result) else result
-            except e.BlockstoreError as err:
-                await abort_with(context, err)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as err:
+                await _fail(context, err, what)
         return call
 
     def streaming(behavior):
@@ -102,8 +112,10 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None):
                 else:
                     for item in items:
                         yield item
-            except e.BlockstoreError as err:
-                await abort_with(context, err)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as err:
+                await _fail(context, err, what)
         return call
 
     kinds = {

@@ -27,6 +27,9 @@ STATUS_OF: list[tuple[type[e.BlockstoreError], grpc.StatusCode]] = [
     (e.AuthenticationFailed, grpc.StatusCode.UNAUTHENTICATED),
     (e.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (e.ChunkCorrupt, grpc.StatusCode.DATA_LOSS),
+    (e.ManifestCorrupt, grpc.StatusCode.DATA_LOSS),
+    (e.StorageIOError, grpc.StatusCode.INTERNAL),
+    (e.InternalError, grpc.StatusCode.INTERNAL),
     (e.ChunkCollected, grpc.StatusCode.ABORTED),
 ]
 

@@ -1,0 +1,76 @@
+"""Faults that are not domain errors (OS, SQLite, bugs) turned into domain errors.
+
+Every error a client can see carries a status code and an ErrorInfo reason, and no
+message a client sees names a server path: `OSError` and `sqlite3` messages do (a
+full disk said "[Errno 28] No space left on device: '/srv/.../chunks/ab/...'"), so
+they are replaced here by a message naming only the call, and the original goes to
+the server log. The edge interceptor (services/auth.py) applies this to whatever a
+handler raises.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sqlite3
+
+from blockstore import errors as e
+
+log = logging.getLogger("blockstore.faults")
+FULL_RETRY_S = 30.0
+BUSY_RETRY_S = 2.0
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+_FD_ERRNOS = {errno.EMFILE, errno.ENFILE}
+
+
+def storage_full(what: str) -> e.StorageFull:
+    return e.StorageFull(f"{what} refused: the server's storage is full or under its "
+                         "free-space reserve; delete volumes or snapshots and collect "
+                         "garbage, or add space", retry_after_s=FULL_RETRY_S)
+
+
+def domain_error(exc: Exception, what: str) -> e.BlockstoreError:
+    """The domain error a client should see for `exc`, raised while serving `what`."""
+    if isinstance(exc, e.BlockstoreError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        err = _sqlite(exc, what)
+    elif isinstance(exc, OSError):
+        err = _os(exc, what)
+    else:
+        err = e.InternalError(f"internal error while serving {what}; the server log has "
+                              "the details")
+    if isinstance(err, e.ResourceExhausted):
+        log.warning("%s: %s (%s)", what, err.reason, exc)
+    else:
+        log.error("%s failed: %s", what, err.reason, exc_info=exc)
+    return err
+
+
+def _sqlite(exc: sqlite3.Error, what: str) -> e.BlockstoreError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if code is not None else None
+    if primary == sqlite3.SQLITE_FULL:
+        return storage_full(what)
+    if primary in _CORRUPT or "decode" in str(exc).lower():
+        return e.ManifestCorrupt(f"{what} failed: the manifest database is damaged; run "
+                                 "`blockstore verify` on the server")
+    if primary in _BUSY:
+        return e.ServerOverloaded(f"{what} failed: the manifest database stayed locked; "
+                                  "retry later", retry_after_s=BUSY_RETRY_S)
+    if primary == sqlite3.SQLITE_IOERR:
+        return e.StorageIOError(f"{what} failed: the manifest database had an I/O error")
+    return e.InternalError(f"internal manifest error while serving {what}; the server log "
+                           "has the details")
+
+
+def _os(exc: OSError, what: str) -> e.BlockstoreError:
+    if exc.errno in _FULL_ERRNOS:
+        return storage_full(what)
+    if exc.errno in _FD_ERRNOS:
+        return e.ServerOverloaded(f"{what} failed: the server is out of file descriptors; "
+                                  "retry later", retry_after_s=BUSY_RETRY_S)
+    name = errno.errorcode.get(exc.errno or 0, "unknown error")
+    return e.StorageIOError(f"{what} failed: storage I/O error ({name})")
