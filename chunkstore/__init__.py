@@ -17,7 +17,11 @@ Invariants every backend keeps (tests/chunkstore runs one conformance suite on e
   checking their BLAKE3 against the token; otherwise ChunkCorrupt (ChunkMissing if absent).
   `quarantine` moves a bad chunk aside, so the next `put` of that token heals it.
 
-This package imports no gRPC and no other project package but `blockstore.errors`.
+- Identity: `get_identity`/`set_identity` keep the id of the manifest the store belongs
+  to (services/identity.py refuses to pair it with any other); set replaces it atomically.
+
+This package imports no gRPC and no other project package but `blockstore.errors` and
+`blockstore.urls`.
 """
 
 from chunkstore.codec import DecodeError, blake3_token, decode, encode

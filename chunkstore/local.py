@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import AsyncIterator, Callable, TypeVar
 
-from chunkstore import local_io
+from chunkstore import identity_file, local_io
 from chunkstore.fileformat import TEMP_PREFIX, TRASH_PREFIX, chunk_path, is_chunk_name
 from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
 from chunkstore.verify import check_put, check_token, verified_chunk
@@ -102,6 +102,12 @@ class LocalChunkStore:
         except FileNotFoundError:
             return False
         return True
+
+    async def get_identity(self) -> str | None:
+        return await self._run(identity_file.read_identity, self.root)
+
+    async def set_identity(self, identity: str) -> None:
+        await self._run(identity_file.write_identity, self.root, identity, self.fsync)
 
     async def close(self) -> None:
         """Nothing to release: files are opened per call, the executor is not ours."""

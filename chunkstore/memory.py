@@ -32,6 +32,7 @@ class MemoryChunkStore:
         self._clock = clock
         self._chunks: dict[bytes, _Entry] = {}
         self.quarantined: dict[bytes, list[_Entry]] = {}
+        self._identity: str | None = None
 
     async def put(
         self, token: bytes, payload: bytes, compression: Compression, plain_length: int
@@ -83,6 +84,12 @@ class MemoryChunkStore:
             return False
         self.quarantined.setdefault(bytes(token), []).append(entry)
         return True
+
+    async def get_identity(self) -> str | None:
+        return self._identity
+
+    async def set_identity(self, identity: str) -> None:
+        self._identity = identity
 
     async def close(self) -> None:
         self._chunks.clear()

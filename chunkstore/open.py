@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+from blockstore.urls import url_path
 
 from chunkstore.local import LocalChunkStore
 from chunkstore.memory import MemoryChunkStore
@@ -19,9 +20,7 @@ def open_chunk_store(url: str, *, fsync: bool = True,
     """
     parts = urlsplit(url)
     if parts.scheme == "file":
-        if parts.netloc not in ("", "localhost") or not parts.path:
-            raise ValueError(f"chunk store URL {url!r}: expected file:///absolute/path")
-        return LocalChunkStore(Path(unquote(parts.path)), fsync=fsync, executor=executor)
+        return LocalChunkStore(url_path(url, "file"), fsync=fsync, executor=executor)
     if parts.scheme == "memory":
         return MemoryChunkStore()
     if parts.scheme == "s3":

@@ -79,6 +79,16 @@ class ChunkStore(Protocol):
         """Move a bad chunk out of the way so that a later put writes it afresh."""
         ...
 
+    async def get_identity(self) -> str | None:
+        """The id of the manifest this store is bound to (services/identity.py); None if
+        it was never bound."""
+        ...
+
+    async def set_identity(self, identity: str) -> None:
+        """Bind the store to `identity`, replacing any earlier one: durable and atomic
+        (a crash leaves the old identity or the new one, never none)."""
+        ...
+
     async def close(self) -> None:
         """Release resources; the store must not be used afterwards."""
         ...

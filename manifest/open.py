@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from blockstore.urls import url_path
 from manifest.sqlite import SqliteManifest
 from manifest.store import ManifestStore
 
 
 def sqlite_path(url: str) -> Path:
-    if not url.startswith("sqlite:///"):
-        raise ValueError(f"not a sqlite URL: {url!r} (expected sqlite:///path)")
-    return Path(url[len("sqlite://"):])
+    """The database file of a `sqlite:///abs/path.db` URL (percent-quoted, blockstore.urls)."""
+    return url_path(url, "sqlite")
 
 
 async def open_manifest(url: str) -> ManifestStore:
     """`sqlite:///abs/path.db` (three slashes then the path); `postgresql://` is planned."""
-    if url.startswith("sqlite:///"):
+    if url.startswith("sqlite:"):
         return await SqliteManifest.open(sqlite_path(url))
     if url.startswith(("postgresql://", "postgres://")):
         raise ValueError("the PostgreSQL manifest backend is not implemented yet; use sqlite:///")

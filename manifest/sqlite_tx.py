@@ -9,10 +9,11 @@ from typing import Any, Iterable, Sequence
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
 from manifest.sqlite_common import (SNAPSHOT_SELECT, VOLUME_COLS, _batches, _snapshot,
                                     _volume)
+from manifest.sqlite_identity import IdentityQueries
 from manifest.sqlite_maintenance import MaintenanceQueries
 
 
-class SqliteTx(MaintenanceQueries):
+class SqliteTx(MaintenanceQueries, IdentityQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

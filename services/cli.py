@@ -1,8 +1,8 @@
 """Server and admin commands of the `blockstore` console script.
 
-    blockstore serve [--data-dir DIR] [--listen HOST:PORT]        both planes, one process
+    blockstore serve [--data-dir DIR] [--listen HOST:PORT] [--init]   both planes, one process
     blockstore control-plane --db URL [--listen HOST:PORT]
-    blockstore data-plane --db URL --chunks URL [--listen HOST:PORT]
+    blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--json]
@@ -20,10 +20,11 @@ from pathlib import Path
 
 from blockstore.clock import RandomIds, SystemClock
 from blockstore.errors import BlockstoreError
-from manifest import open_manifest
+from manifest import ManifestStore, open_manifest
 from services import gc_cli, server
 from services.accounts import create_account, has_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
+from services.identity import StoreRefused
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DATA_DIR = Path("./data")
@@ -35,6 +36,10 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--db", help="manifest database URL, sqlite:///path")
     if chunks:
         p.add_argument("--chunks", help="chunk store URL, file:///path")
+        p.add_argument("--init", action="store_true",
+                       help="start afresh: bind the chunk store to a new, empty manifest "
+                            "even though it holds another store's chunks (they become "
+                            "garbage); without it such a start is refused")
         p.add_argument("--no-fsync", action="store_true",
                        help="skip fsync of chunk files (benchmarks only: not durable)")
         p.add_argument("--gc-interval", type=float, default=0.0,
@@ -95,18 +100,15 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         max_upload_streams_per_account=getattr(
                             args, "max_upload_streams_per_account", 16),
                         max_upload_streams=getattr(args, "max_upload_streams", 64),
+                        init=getattr(args, "init", False),
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
 
 
-async def _first_start_banner(db_url: str) -> str | None:
+async def _first_start_banner(store: ManifestStore) -> str | None:
     """On first start of `serve`, create an account and say how to use its token."""
-    store = await open_manifest(db_url)
-    try:
-        if await has_accounts(store):
-            return None
-        account, token = await create_account(store, "default", SystemClock(), RandomIds())
-    finally:
-        await store.close()
+    if await has_accounts(store):
+        return None
+    account, token = await create_account(store, "default", SystemClock(), RandomIds())
     return (f"blockstore: created account {account.name} ({account.account_id}); its token "
             "is shown only now:\n"
             f"  export BLOCKSTORE_TOKEN={token}\n"
@@ -115,8 +117,8 @@ async def _first_start_banner(db_url: str) -> str | None:
 
 async def _serve(args: argparse.Namespace) -> None:
     config = _server_config(args)
-    banner = await _first_start_banner(config.db_url) if args.command == "serve" else None
-    await server.serve_forever(config, banner)
+    await server.serve_forever(config, _first_start_banner if args.command == "serve"
+                               else None)
 
 
 async def _account_create(args: argparse.Namespace) -> None:
@@ -157,6 +159,9 @@ def main(argv: list[str]) -> int:
             return asyncio.run(_maintenance(args))
         else:
             asyncio.run(_serve(args))
+    except StoreRefused as err:
+        print(f"blockstore: error: {err}", file=sys.stderr)
+        return 2
     except (BlockstoreError, ValueError) as err:
         print(f"blockstore: error: {err}", file=sys.stderr)
         return 2

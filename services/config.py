@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from blockstore.urls import file_url, sqlite_url
 
 PLANES = frozenset({"control", "data"})
 MAX_MESSAGE_BYTES = 16 << 20   # the largest chunk (4 MiB) plus framing, with room to spare
@@ -25,7 +27,7 @@ class ServerConfig:
     fsync: bool = True
     grace_s: float = 10.0
     tls: TlsConfig | None = None
-    extra: dict = field(default_factory=dict)
+    init: bool = False              # --init: bind the chunk store to a new, empty manifest
     gc_interval_s: float = 0.0      # periodic GC in data-plane processes; 0: off
     gc_grace_s: float = 3600.0      # see services/gc.py: uploads re-touch at grace / 4
     # Per-account fairness caps (docs/limits.md); validated by the plane configs.
@@ -50,4 +52,4 @@ class ServerConfig:
 def default_urls(data_dir: Path) -> tuple[str, str]:
     """Embedded defaults under --data-dir: SQLite manifest and a local chunk directory."""
     data_dir = data_dir.resolve()
-    return f"sqlite://{data_dir / 'manifest.db'}", f"file://{data_dir / 'chunks'}"
+    return sqlite_url(data_dir / "manifest.db"), file_url(data_dir / "chunks")

@@ -3,8 +3,10 @@
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--no-repair] [--json]
 
-Both may run while servers use the same stores. `verify` exits 1 when it found
-anything wrong (0 when clean); both exit 2 on usage errors or a busy lease.
+Both may run while servers use the same stores. Both first check that the chunk store
+belongs to the manifest (services/identity.py) and refuse to touch either otherwise.
+`verify` exits 1 when it found anything wrong (0 when clean); both exit 2 on usage
+errors, a busy lease or a refused store pairing.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import json
 import sys
 from pathlib import Path
 
+from blockstore.urls import redacted
 from chunkstore import open_chunk_store
 from manifest import open_manifest
 from services.gc import DEFAULT_GRACE_S, DEFAULT_RETOUCH_S, GcConfig, collect_garbage
+from services.identity import Names, bind_stores
 from services.verify import VerifyConfig, VerifyReport, verify_store
 
 
@@ -50,8 +54,10 @@ async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
         print(f"blockstore gc: warning: --grace {args.grace:g} is shorter than the data "
               f"planes' default re-touch interval ({DEFAULT_RETOUCH_S:.0f} s); only safe "
               "while no upload runs or servers use --gc-grace <= this", file=sys.stderr)
-    store, chunks = await open_manifest(urls[0]), open_chunk_store(urls[1])
+    chunks = open_chunk_store(urls[1])
+    store = await open_manifest(urls[0])
     try:
+        await bind_stores(store, chunks, names=Names(*map(redacted, urls)))
         report = await collect_garbage(store, chunks, config)
     finally:
         await chunks.close()
@@ -71,8 +77,10 @@ async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
 
 async def run_verify(args: argparse.Namespace, urls: tuple[str, str]) -> int:
     config = VerifyConfig(repair=not args.no_repair, lease_wait_s=args.wait)
-    store, chunks = await open_manifest(urls[0]), open_chunk_store(urls[1])
+    chunks = open_chunk_store(urls[1])
+    store = await open_manifest(urls[0])
     try:
+        await bind_stores(store, chunks, names=Names(*map(redacted, urls)))
         report = await verify_store(store, chunks, config)
     finally:
         await chunks.close()

@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 
 from blockstore.v1 import control_plane_pb2, control_plane_pb2_grpc, data_plane_pb2
 from blockstore.v1 import data_plane_pb2_grpc
+from blockstore.urls import redacted
 from control_plane.config import ControlPlaneConfig
 from control_plane.servicer import ControlPlaneServicer
 from control_plane.snapshots import Snapshots
@@ -24,6 +25,7 @@ from manifest import ManifestStore, open_manifest
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.gc import GcConfig, retouch_after_for, run_periodically
+from services.identity import Names, bind_stores
 
 log = logging.getLogger("blockstore.server")
 CP_NAME = control_plane_pb2.DESCRIPTOR.services_by_name["ControlPlaneService"].full_name
@@ -93,6 +95,8 @@ async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = Non
     store = await open_manifest(config.db_url)
     closers: list = []
     try:
+        if "data" in config.planes:
+            await _check_binding(config, store)
         return await _assemble(config, cp_config, store, closers)
     except BaseException:
         # A port in use, unreadable TLS files, a bad --chunks: release what was opened
@@ -101,6 +105,18 @@ async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = Non
             await close()
         await store.close()
         raise
+
+
+async def _check_binding(config: ServerConfig, store: ManifestStore) -> None:
+    """Refuse a chunk store that is not this manifest's partner (services/identity.py)."""
+    from chunkstore import open_chunk_store
+
+    chunks = open_chunk_store(config.chunks_url, fsync=config.fsync)
+    try:
+        await bind_stores(store, chunks, init=config.init,
+                          names=Names(redacted(config.db_url), redacted(config.chunks_url)))
+    finally:
+        await chunks.close()
 
 
 async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
@@ -137,8 +153,11 @@ def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
     return server.add_secure_port(config.listen, creds)
 
 
-async def serve_forever(config: ServerConfig, banner=None) -> None:
-    """Run until SIGTERM/SIGINT; then stop taking calls and let in-flight ones finish."""
+async def serve_forever(config: ServerConfig, first_start=None) -> None:
+    """Run until SIGTERM/SIGINT; then stop taking calls and let in-flight ones finish.
+
+    `first_start(store)` runs once the stores are open and bound, and may return a banner.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # Handlers go in before the address is printed: whoever reads it may signal at once.
@@ -147,6 +166,7 @@ async def serve_forever(config: ServerConfig, banner=None) -> None:
     running = await start(config)
     host = config.listen.rpartition(":")[0]
     print(f"blockstore: listening on {host}:{running.port}", flush=True)
+    banner = await first_start(running.store) if first_start else None
     if banner:
         print(banner, flush=True)
     await stop.wait()

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-BLOCKSTORE = [sys.executable, "-m", "blockstore"]
+# The installed console script, as users run it (`pip install -e .` puts it beside python).
+_SCRIPT = Path(sys.executable).with_name("blockstore")
+BLOCKSTORE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "blockstore"]
 
 
 def blockstore_cmd(*args: str, check: bool = True, env: dict | None = None,

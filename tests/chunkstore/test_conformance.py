@@ -134,3 +134,13 @@ async def test_put_rejects_malformed_arguments(store):
         await store.put(token[:31], plain, Compression.NONE, len(plain))
     with pytest.raises(ValueError):
         await store.put(token, plain, Compression.NONE, len(plain) + 1)
+
+
+async def test_identity_is_unset_until_set_then_replaced_whole(store):
+    """The binding to a manifest (services/identity.py) lives behind the Protocol."""
+    assert await store.get_identity() is None, "a new store is bound to nothing"
+    await store.set_identity("store-aaaa")
+    assert await store.get_identity() == "store-aaaa"
+    await store.set_identity("store-bbbb")
+    assert await store.get_identity() == "store-bbbb", "set replaces the earlier identity"
+    assert [t async for t in store.iter_tokens()] == [], "the identity is not a chunk"

@@ -1,4 +1,5 @@
-"""chunkstore stays a leaf: no grpc, no planes, nothing of the project but blockstore.errors."""
+"""chunkstore stays a leaf: no grpc, no planes, nothing of the project but blockstore.errors
+and blockstore.urls."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import chunkstore
 
-ALLOWED_PROJECT = {"chunkstore", "blockstore.errors"}
+ALLOWED_PROJECT = {"chunkstore", "blockstore.errors", "blockstore.urls"}
 PROJECT = {"blockstore", "control_plane", "data_plane", "manifest", "services", "clients"}
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from blockstore.urls import file_url
 from blockstore.errors import ChunkCorrupt
 from chunkstore import LocalChunkStore, MemoryChunkStore, open_chunk_store
 from chunkstore.fileformat import HEADER_SIZE, MAGIC
@@ -89,7 +90,7 @@ def test_concurrent_puts_from_several_processes_create_once(tmp_path):
 
 
 def test_open_chunk_store_urls(tmp_path):
-    store = open_chunk_store(f"file://{tmp_path}/c", fsync=False)
+    store = open_chunk_store(file_url(tmp_path / "c"), fsync=False)
     assert isinstance(store, LocalChunkStore) and store.root == tmp_path / "c"
     assert store.fsync is False
     assert isinstance(open_chunk_store("memory://"), MemoryChunkStore)
@@ -99,3 +100,16 @@ def test_open_chunk_store_urls(tmp_path):
         open_chunk_store("file://host/path")
     with pytest.raises(ValueError):
         open_chunk_store("/plain/path")
+
+
+async def test_identity_survives_reopening_and_leaves_no_temp_file(tmp_path):
+    await LocalChunkStore(tmp_path).set_identity("store-1234")
+    assert await LocalChunkStore(tmp_path).get_identity() == "store-1234"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunks", "identity"]
+
+
+async def test_an_unreadable_identity_file_is_an_error_not_unbound(tmp_path):
+    store = LocalChunkStore(tmp_path)
+    (tmp_path / "identity").write_bytes(b"")
+    with pytest.raises(ValueError, match="identity"):
+        await store.get_identity()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 
+from blockstore.urls import sqlite_url
 from blockstore.clock import FakeClock
 from blockstore.v1 import control_plane_pb2 as cpb
 from blockstore.v1 import control_plane_pb2_grpc
@@ -109,7 +110,7 @@ async def test_keys_are_scoped_per_account(cp, other_cp):
 
 
 async def _in_process_server(tmp: Path, clock: FakeClock, ttl_s: float):
-    db_url = f"sqlite:///{tmp / 'manifest.db'}"
+    db_url = sqlite_url(tmp / "manifest.db")
     store = await open_manifest(db_url)
     try:
         _, token = await create_account(store, "ttl", clock, ControlPlaneConfig().ids)

@@ -10,6 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from blockstore.urls import file_url, sqlite_url
 from blockstore.v1 import control_plane_pb2 as cpb
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2, data_plane_pb2_grpc
 from tests.conftest import AuthedStub, metadata
@@ -21,9 +22,9 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory):
     root = tmp_path_factory.mktemp("two-proc")
-    db = f"sqlite:///{root / 'manifest.db'}"
+    db = sqlite_url(root / "manifest.db")
     control = ServerProcess(["control-plane", "--db", db, "--listen", "127.0.0.1:0"]).start()
-    data = ServerProcess(["data-plane", "--db", db, "--chunks", f"file://{root / 'chunks'}",
+    data = ServerProcess(["data-plane", "--db", db, "--chunks", file_url(root / "chunks"),
                           "--listen", "127.0.0.1:0"])
     try:
         data.start()

@@ -9,6 +9,7 @@ import asyncio
 import grpc
 import pytest
 
+from blockstore.urls import file_url, sqlite_url
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
 from tests.conftest import AuthedStub
 from tests.data_plane.helpers import CHUNK, MIB, list_blocks, new_volume, rand, read, upload
@@ -18,7 +19,7 @@ from tests.serverproc import ServerProcess, create_account
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
-    db, chunks = f"sqlite:///{root / 'manifest.db'}", f"file://{root / 'chunks'}"
+    db, chunks = sqlite_url(root / "manifest.db"), file_url(root / "chunks")
     listen = ["--listen", "127.0.0.1:0"]
     procs = []
     try:
