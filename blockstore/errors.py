@@ -200,6 +200,13 @@ class ServerOverloaded(ResourceExhausted):
     reason = "SERVER_OVERLOADED"
 
 
+# --- deadline exceeded ----------------------------------------------------------------
+class StreamIdle(BlockstoreError):
+    """A client stream sent nothing for longer than the server's idle timeout."""
+
+    reason = "STREAM_IDLE_TIMEOUT"
+
+
 # --- aborted --------------------------------------------------------------------------
 class ChunkCollected(BlockstoreError):
     """A chunk a stream relied on was garbage-collected before it committed: retry."""

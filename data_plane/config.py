@@ -33,6 +33,8 @@ class DataPlaneConfig:
     # All accounts together: bounds upload memory at about this x upload_window chunks.
     max_upload_streams: int = 64
     limit_retry_after_s: float = 1.0
+    # An UploadBlocks stream that sends nothing for this long ends (STREAM_IDLE_TIMEOUT).
+    stream_idle_timeout_s: float = 30.0
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
@@ -43,5 +45,8 @@ class DataPlaneConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.zstd_level <= 22:
             raise ValueError(f"zstd_level must be 1..22, got {self.zstd_level}")
+        if self.stream_idle_timeout_s <= 0:
+            raise ValueError(f"stream_idle_timeout_s must be > 0, got "
+                             f"{self.stream_idle_timeout_s}")
         if self.limit_retry_after_s <= 0:
             raise ValueError(f"limit_retry_after_s must be > 0, got {self.limit_retry_after_s}")

@@ -12,6 +12,7 @@ from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
 from data_plane.blocks import BlockIn
 from data_plane.download import BlockOut, Downloader
 from data_plane.listing import find_missing, list_blocks, list_changes
+from data_plane.stream_idle import IdleBounded
 from data_plane.stream_slots import StreamSlots
 from data_plane.targets import check_target
 from data_plane.upload import UploadSession
@@ -56,28 +57,30 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
                                         config.limit_retry_after_s, config.max_upload_streams)
 
     async def UploadBlocks(self, request_iterator, context):
+        # The slot is taken only once the target has arrived and checks out, and every
+        # message is awaited for at most the idle timeout: a client that opens streams
+        # and sends nothing, or stalls midway, holds no slot for long (docs/limits.md).
+        messages = IdleBounded(request_iterator, self.config.stream_idle_timeout_s,
+                               "UploadBlocks stream")
+        first = await messages.next()
+        if first is None:
+            raise InvalidArgument("empty UploadBlocks stream: the first message must set target")
+        session = await self._open(first)
+        messages.name = f"UploadBlocks stream to {session.target.name}"
         with self.upload_slots.hold(current_account()):
-            return await self._upload(request_iterator, context)
+            return await self._upload(session, messages, context)
 
-    async def _upload(self, request_iterator, context):
-        session = None
+    async def _upload(self, session: UploadSession, messages: IdleBounded, context):
         try:
-            async for msg in request_iterator:
-                if session is None:
-                    session = await self._open(msg)
-                elif msg.WhichOneof("message") != "block":
+            async for msg in messages:
+                if msg.WhichOneof("message") != "block":
                     raise InvalidArgument("only the first message of a stream sets target; "
                                           "every later one sets block")
-                else:
-                    await session.add(block_in(msg.block))
-            if session is None:
-                raise InvalidArgument("empty UploadBlocks stream: the first message must "
-                                      "set target")
+                await session.add(block_in(msg.block))
             await _not_cancelled(context)
             r = await session.finish()
         except BaseException:
-            if session is not None:
-                await session.abort()
+            await session.abort()
             raise
         return dp.UploadBlocksResponse(blocks_written=r.blocks_written,
                                        bytes_received=r.bytes_received,

@@ -52,6 +52,8 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
         p.add_argument("--max-upload-streams", type=int, default=64,
                        help="concurrent UploadBlocks streams on this process, all accounts "
                             "(bounds upload memory)")
+        p.add_argument("--stream-idle-timeout", type=float, default=30.0,
+                       help="an UploadBlocks stream silent for SECONDS is closed")
     p.add_argument("--max-pending-snapshots-per-account", type=int, default=64,
                    help="snapshots one account may have pending at once")
     p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
@@ -101,6 +103,7 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                             args, "max_upload_streams_per_account", 16),
                         max_upload_streams=getattr(args, "max_upload_streams", 64),
                         init=getattr(args, "init", False),
+                        stream_idle_timeout_s=getattr(args, "stream_idle_timeout", 30.0),
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
 
 

@@ -34,6 +34,7 @@ class ServerConfig:
     max_upload_streams_per_account: int = 16       # per data-plane process
     max_upload_streams: int = 64                   # per data-plane process, all accounts
     max_pending_snapshots_per_account: int = 64
+    stream_idle_timeout_s: float = 30.0            # UploadBlocks: longest wait per message
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:

@@ -65,7 +65,8 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
     dp_config = DataPlaneConfig(
         retouch_after_s=retouch_after_for(config.gc_grace_s),
         max_upload_streams_per_account=config.max_upload_streams_per_account,
-        max_upload_streams=config.max_upload_streams)
+        max_upload_streams=config.max_upload_streams,
+        stream_idle_timeout_s=config.stream_idle_timeout_s)
     servicer, close = await build_data_plane(config, store, dp_config)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
