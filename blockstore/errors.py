@@ -118,6 +118,18 @@ class NotEarliestOutstanding(FailedPrecondition):
     reason = "NOT_EARLIEST_OUTSTANDING"
 
 
+class VolumeInUse(FailedPrecondition):
+    """Another holder's writer lease on the volume is live (a second gateway)."""
+
+    reason = "VOLUME_IN_USE"
+
+
+class VolumeLeaseNotHeld(FailedPrecondition):
+    """A renewal for a lease the caller no longer holds (released, or taken over)."""
+
+    reason = "VOLUME_LEASE_NOT_HELD"
+
+
 class SnapshotHasDependentVolumes(FailedPrecondition):
     reason = "SNAPSHOT_HAS_DEPENDENT_VOLUMES"
 

@@ -115,6 +115,26 @@ class ControlPlaneMethods:
         req = cp.DeleteSnapshotRequest(snapshot_id=snapshot_id, allow_missing=allow_missing)
         await self._delete(self._cp.DeleteSnapshot, req)
 
+    async def acquire_volume_lease(self, volume_id: str, holder_id: str,
+                                   ttl_seconds: int = 0) -> cp.VolumeLease:
+        """Takes the volume's writer lease (or extends our own); FailedPrecondition
+        VOLUME_IN_USE while another holder's lease is live. Retrying is safe: the same
+        holder taking its own lease again just extends it."""
+        req = cp.AcquireVolumeLeaseRequest(volume_id=volume_id, holder_id=holder_id,
+                                           ttl_seconds=ttl_seconds)
+        return (await self._unary(self._cp.AcquireVolumeLease, req)).lease
+
+    async def renew_volume_lease(self, volume_id: str, holder_id: str,
+                                 ttl_seconds: int = 0) -> cp.VolumeLease:
+        """Extends our lease; FailedPrecondition VOLUME_LEASE_NOT_HELD once it is lost."""
+        req = cp.RenewVolumeLeaseRequest(volume_id=volume_id, holder_id=holder_id,
+                                         ttl_seconds=ttl_seconds)
+        return (await self._unary(self._cp.RenewVolumeLease, req)).lease
+
+    async def release_volume_lease(self, volume_id: str, holder_id: str) -> None:
+        req = cp.ReleaseVolumeLeaseRequest(volume_id=volume_id, holder_id=holder_id)
+        await self._unary(self._cp.ReleaseVolumeLease, req)
+
     async def _delete(self, method, request) -> None:
         """A retried delete that finds nothing means an earlier attempt already deleted it."""
         try:

@@ -7,13 +7,15 @@ from blockstore.errors import InvalidArgument
 from blockstore.v1 import control_plane_pb2 as cp
 from blockstore.v1 import control_plane_pb2_grpc as cp_grpc
 from control_plane.convert import MODE_FROM_PB, snapshot_pb, volume_pb
+from control_plane.leases import VolumeLeases
+from control_plane.servicer_leases import VolumeLeaseRpcs
 from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
 
 
-class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
-    def __init__(self, volumes: Volumes, snapshots: Snapshots) -> None:
-        self.volumes, self.snapshots = volumes, snapshots
+class ControlPlaneServicer(VolumeLeaseRpcs, cp_grpc.ControlPlaneServiceServicer):
+    def __init__(self, volumes: Volumes, snapshots: Snapshots, leases: VolumeLeases) -> None:
+        self.volumes, self.snapshots, self.leases = volumes, snapshots, leases
 
     async def CreateVolume(self, request, context):
         volume, initial = await self.volumes.create(

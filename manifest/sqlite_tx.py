@@ -10,10 +10,11 @@ from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volu
 from manifest.sqlite_common import (SNAPSHOT_SELECT, VOLUME_COLS, _batches, _snapshot,
                                     _volume)
 from manifest.sqlite_identity import IdentityQueries
+from manifest.sqlite_leases import VolumeLeaseQueries
 from manifest.sqlite_maintenance import MaintenanceQueries
 
 
-class SqliteTx(MaintenanceQueries, IdentityQueries):
+class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from blockstore.v1 import control_plane_pb2, control_plane_pb2_grpc, data_plane_
 from blockstore.v1 import data_plane_pb2_grpc
 from blockstore.urls import redacted
 from control_plane.config import ControlPlaneConfig
+from control_plane.leases import VolumeLeases
 from control_plane.servicer import ControlPlaneServicer
 from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
@@ -126,7 +127,8 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                              options=_server_options())
     names = []
     if "control" in config.planes:
-        servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config))
+        servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config),
+                                        VolumeLeases(store, cp_config))
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:

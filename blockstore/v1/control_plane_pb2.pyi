@@ -1,4 +1,7 @@
+import datetime
+
 from blockstore.v1 import common_pb2 as _common_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -158,5 +161,59 @@ class DeleteSnapshotRequest(_message.Message):
     def __init__(self, snapshot_id: _Optional[str] = ..., allow_missing: _Optional[bool] = ...) -> None: ...
 
 class DeleteSnapshotResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class VolumeLease(_message.Message):
+    __slots__ = ("volume_id", "holder_id", "expires_at")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    holder_id: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, volume_id: _Optional[str] = ..., holder_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AcquireVolumeLeaseRequest(_message.Message):
+    __slots__ = ("volume_id", "holder_id", "ttl_seconds")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    holder_id: str
+    ttl_seconds: int
+    def __init__(self, volume_id: _Optional[str] = ..., holder_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class AcquireVolumeLeaseResponse(_message.Message):
+    __slots__ = ("lease",)
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    lease: VolumeLease
+    def __init__(self, lease: _Optional[_Union[VolumeLease, _Mapping]] = ...) -> None: ...
+
+class RenewVolumeLeaseRequest(_message.Message):
+    __slots__ = ("volume_id", "holder_id", "ttl_seconds")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    holder_id: str
+    ttl_seconds: int
+    def __init__(self, volume_id: _Optional[str] = ..., holder_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class RenewVolumeLeaseResponse(_message.Message):
+    __slots__ = ("lease",)
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    lease: VolumeLease
+    def __init__(self, lease: _Optional[_Union[VolumeLease, _Mapping]] = ...) -> None: ...
+
+class ReleaseVolumeLeaseRequest(_message.Message):
+    __slots__ = ("volume_id", "holder_id")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    holder_id: str
+    def __init__(self, volume_id: _Optional[str] = ..., holder_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseVolumeLeaseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -82,6 +82,21 @@ class ControlPlaneServiceStub:
                 request_serializer=blockstore_dot_v1_dot_control__plane__pb2.DeleteSnapshotRequest.SerializeToString,
                 response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.DeleteSnapshotResponse.FromString,
                 _registered_method=True)
+        self.AcquireVolumeLease = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/AcquireVolumeLease',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.AcquireVolumeLeaseRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.AcquireVolumeLeaseResponse.FromString,
+                _registered_method=True)
+        self.RenewVolumeLease = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/RenewVolumeLease',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.RenewVolumeLeaseRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.RenewVolumeLeaseResponse.FromString,
+                _registered_method=True)
+        self.ReleaseVolumeLease = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/ReleaseVolumeLease',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
@@ -144,6 +159,30 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AcquireVolumeLease(self, request, context):
+        """One writer per volume: a gateway holds a lease on the volume while it serves it as a
+        disk. Acquire takes a free or expired lease, or extends the caller's own (same
+        holder_id); another holder's live lease is FAILED_PRECONDITION VOLUME_IN_USE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewVolumeLease(self, request, context):
+        """Extends the caller's lease; FAILED_PRECONDITION VOLUME_LEASE_NOT_HELD if it is not
+        the caller's any more (released, or expired and taken by another holder).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseVolumeLease(self, request, context):
+        """Gives the lease up at once; releasing a lease the caller does not hold does nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -191,6 +230,21 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.DeleteSnapshot,
                     request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.DeleteSnapshotRequest.FromString,
                     response_serializer=blockstore_dot_v1_dot_control__plane__pb2.DeleteSnapshotResponse.SerializeToString,
+            ),
+            'AcquireVolumeLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcquireVolumeLease,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.AcquireVolumeLeaseRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.AcquireVolumeLeaseResponse.SerializeToString,
+            ),
+            'RenewVolumeLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewVolumeLease,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.RenewVolumeLeaseRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.RenewVolumeLeaseResponse.SerializeToString,
+            ),
+            'ReleaseVolumeLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseVolumeLease,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -439,6 +493,87 @@ class ControlPlaneService:
             '/blockstore.v1.ControlPlaneService/DeleteSnapshot',
             blockstore_dot_v1_dot_control__plane__pb2.DeleteSnapshotRequest.SerializeToString,
             blockstore_dot_v1_dot_control__plane__pb2.DeleteSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcquireVolumeLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/AcquireVolumeLease',
+            blockstore_dot_v1_dot_control__plane__pb2.AcquireVolumeLeaseRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.AcquireVolumeLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewVolumeLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/RenewVolumeLease',
+            blockstore_dot_v1_dot_control__plane__pb2.RenewVolumeLeaseRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.RenewVolumeLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseVolumeLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/ReleaseVolumeLease',
+            blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,6 +26,9 @@ def register(subparsers, common) -> None:
                         help="chunk cache bound (default 1G)")
     parser.add_argument("--json-status", type=Path, metavar="FILE",
                         help="keep FILE updated with JSON counters (also on SIGUSR1)")
+    parser.add_argument("--lease-ttl", type=int, default=30, metavar="SECONDS",
+                        help="writer lease TTL; a crashed gateway's volume is free after "
+                             "it (default %(default)s)")
     parser.set_defaults(handler=run)
 
 
@@ -33,7 +36,7 @@ async def run(client, args) -> int:
     host, _, port = args.listen.rpartition(":")
     config = GatewayConfig(volume_id=args.volume, host=host.strip("[]") or "127.0.0.1",
                            port=int(port), cache_dir=args.cache_dir, cache_size=args.cache_size,
-                           json_status=args.json_status)
+                           json_status=args.json_status, lease_ttl=args.lease_ttl)
     await serve(client, config)
     return 0
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from clients.aio import AsyncClient
 from clients.gateway.cache import ChunkCache
 from clients.gateway.handshake import Export
+from clients.gateway.lease import FencedDisk, LeaseKeeper, identity
 from clients.gateway.primary import CachedVolume
 from clients.gateway.remote import Layout, RemoteVolume
 from clients.gateway.server import NbdServer
@@ -41,6 +42,7 @@ class GatewayConfig:
     snapshot_every: float = 0.0
     json_status: Path | None = None
     status_interval: float = 1.0
+    lease_ttl: int = 30
 
 
 class CacheDirBusy(Exception):
@@ -67,6 +69,19 @@ async def serve(client: AsyncClient, config: GatewayConfig) -> None:
     layout = Layout(volume.size_bytes, volume.chunk_size)
     home = config.cache_dir / volume.volume_id
     lock_fd = lock_dir(home)
+    try:
+        lease = LeaseKeeper(client, volume.volume_id, identity(config.cache_dir), config.lease_ttl)
+        await lease.acquire()
+        keeper = asyncio.create_task(lease.keep())
+        try:
+            await _serve_leased(client, config, volume, layout, home, lease)
+        finally:
+            keeper.cancel()
+    finally:
+        os.close(lock_fd)
+
+
+async def _serve_leased(client, config, volume, layout, home, lease) -> None:
     stats = Stats(volume_id=volume.volume_id)
     remote = RemoteVolume(client, volume.volume_id, layout)
     await remote.load()
@@ -77,34 +92,46 @@ async def serve(client: AsyncClient, config: GatewayConfig) -> None:
     replayed = await disk.open()
     if replayed:
         print(f"blockstore: replayed {replayed} logged writes", file=sys.stderr, flush=True)
-    server = NbdServer(disk, Export(frozenset({"", volume.volume_id}), layout.size))
+    stop = _stop_on_signals(stats, config)
+    fenced = FencedDisk(disk, lease)
+    server = NbdServer(fenced, Export(frozenset({"", volume.volume_id}), layout.size))
     host, port = await server.start(config.host, config.port)
     stats.uri = format_uri(host, port)
     print(f"blockstore: gateway serving {stats.uri}", flush=True)
     try:
-        await _until_stopped(stats, config)
+        await _until_stopped(stop, stats, config)
     finally:
+        _restore_signals()
         await server.close()
         with contextlib.suppress(Exception):
-            await disk.flush()
+            await fenced.flush()
         _write_status(stats, config)
         wlog.close()
-        os.close(lock_fd)
+        if not disk.dirty:       # else keep it: only this directory holds those writes
+            with contextlib.suppress(Exception):
+                await lease.release()
 
 
-async def _until_stopped(stats: Stats, config: GatewayConfig) -> None:
+def _stop_on_signals(stats: Stats, config: GatewayConfig) -> asyncio.Event:
+    """SIGTERM/SIGINT set the returned event; SIGUSR1 writes the status file now."""
     loop, stop = asyncio.get_running_loop(), asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, _write_status, stats, config)
-    try:
-        while not stop.is_set():
-            _write_status(stats, config)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), config.status_interval)
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
-            loop.remove_signal_handler(sig)
+    return stop
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+        loop.remove_signal_handler(sig)
+
+
+async def _until_stopped(stop: asyncio.Event, stats: Stats, config: GatewayConfig) -> None:
+    while not stop.is_set():
+        _write_status(stats, config)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), config.status_interval)
 
 
 def _write_status(stats: Stats, config: GatewayConfig) -> None:
