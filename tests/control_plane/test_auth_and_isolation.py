@@ -29,6 +29,9 @@ EVERY_RPC = [
     ("ListSnapshots", cpb.ListSnapshotsRequest()),
     ("ReportSnapshotProgress", cpb.ReportSnapshotProgressRequest(snapshot_id="snap-x")),
     ("DeleteSnapshot", cpb.DeleteSnapshotRequest(snapshot_id="snap-x", allow_missing=True)),
+    ("AcquireVolumeLease", cpb.AcquireVolumeLeaseRequest(volume_id="vol-x", holder_id="gw")),
+    ("RenewVolumeLease", cpb.RenewVolumeLeaseRequest(volume_id="vol-x", holder_id="gw")),
+    ("ReleaseVolumeLease", cpb.ReleaseVolumeLeaseRequest(volume_id="vol-x", holder_id="gw")),
 ]
 BAD_METADATA = {
     "none": (),

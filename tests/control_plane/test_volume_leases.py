@@ -91,3 +91,14 @@ async def test_bad_holder_ttl_or_volume_are_rejected_naming_the_volume(clocked):
                        "INVALID_VOLUME_ID", names="vol-nope")
     default = (await cp.AcquireVolumeLease(acquire(vol, "gw", ttl=0))).lease
     assert default.expires_at.seconds > 0
+
+
+async def test_another_account_can_neither_take_nor_see_my_volumes_lease(cp, other_cp):
+    vol = (await new_volume(cp)).volume_id
+    await cp.AcquireVolumeLease(acquire(vol, "gw-a"))
+    for call in (other_cp.AcquireVolumeLease(acquire(vol, "gw-a")),
+                 other_cp.RenewVolumeLease(renew(vol, "gw-a")),
+                 other_cp.ReleaseVolumeLease(cpb.ReleaseVolumeLeaseRequest(volume_id=vol,
+                                                                           holder_id="gw-a"))):
+        await expect_error(call, NOT_FOUND, "INVALID_VOLUME_ID", names=vol)
+    await expect_error(cp.AcquireVolumeLease(acquire(vol, "gw-b")), FAILED, "VOLUME_IN_USE")
