@@ -43,12 +43,13 @@ class LocalChunkStore:
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
     async def put(
-        self, token: bytes, payload: bytes, compression: Compression, plain_length: int
+        self, token: bytes, payload: bytes, compression: Compression, plain_length: int,
+        *, overwrite: bool = False,
     ) -> bool:
         check_put(token, payload, compression, plain_length)
         return await self._run(
             local_io.put_file, bytes(token), self.path_of(token), payload,
-            Compression(compression), plain_length, self.fsync,
+            Compression(compression), plain_length, self.fsync, overwrite,
         )
 
     async def get(self, token: bytes) -> StoredChunk:

@@ -133,14 +133,16 @@ def _link_no_clobber(tmp: Path, final: Path) -> bool:
 
 def put_file(
     token: bytes, final: Path, payload: bytes, compression: Compression, plain_length: int,
-    durable: bool,
+    durable: bool, overwrite: bool = False,
 ) -> bool:
     """The whole insert; see the module docstring.
 
     An existing chunk may have been linked by another writer that has not yet fsynced the
     directory, so a durable put fsyncs it before reporting "already there" as well.
+    `overwrite` skips the existence check and renames over any copy: the same work as
+    a first insert whether or not the chunk was there.
     """
-    sound = existing_is_sound(token, final)
+    sound = False if overwrite else existing_is_sound(token, final)
     if sound:
         if durable:
             fsync_dir(final.parent)

@@ -35,11 +35,12 @@ class MemoryChunkStore:
         self._identity: str | None = None
 
     async def put(
-        self, token: bytes, payload: bytes, compression: Compression, plain_length: int
+        self, token: bytes, payload: bytes, compression: Compression, plain_length: int,
+        *, overwrite: bool = False,
     ) -> bool:
         check_put(token, payload, compression, plain_length)
         token = bytes(token)
-        if token in self._chunks:
+        if token in self._chunks and not overwrite:
             self._refresh(token)
             return False
         entry = _Entry(Compression(compression), plain_length, bytes(payload), self._clock())

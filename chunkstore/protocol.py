@@ -46,9 +46,15 @@ class ChunkStore(Protocol):
     """Content-addressed chunk storage; see the package docstring for the invariants."""
 
     async def put(
-        self, token: bytes, payload: bytes, compression: Compression, plain_length: int
+        self, token: bytes, payload: bytes, compression: Compression, plain_length: int,
+        *, overwrite: bool = False,
     ) -> bool:
-        """Insert durably; True if newly written, False if present (its mtime refreshed)."""
+        """Insert durably; True if newly written, False if present (its mtime refreshed).
+
+        `overwrite`: write this payload whether or not the chunk exists, atomically
+        replacing any copy (True). It costs what a first insert costs, so the caller's
+        timing can not tell whether the store already held the chunk (account scope).
+        """
         ...
 
     async def get(self, token: bytes) -> StoredChunk:

@@ -10,7 +10,8 @@ from control_plane.config import ControlPlaneConfig
 from control_plane.idempotency import run_once
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, SnapshotState, Volume
 from manifest.lookups import require_snapshot, require_volume
-from manifest.ordering import complete_ready, require_earliest_outstanding
+from manifest.ordering import (complete_ready, completes_at_once,
+                               require_earliest_outstanding)
 
 TOKEN_BYTES = 32
 
@@ -64,11 +65,11 @@ class Snapshots:
         """Refuse a snapshot that would be pending while the account is at its cap.
 
         A point-in-time snapshot that completes at once never counts: only UPLOAD ones
-        and point-in-time ones queued behind a pending snapshot of their volume do.
+        and point-in-time ones queued behind a pending snapshot of their volume, or
+        waiting for a pending source of a clone, do.
         Runs inside the write transaction, so concurrent creates can not overshoot.
         """
-        if mode is not SnapshotMode.UPLOAD and all(
-                s.completed for s in await tx.volume_snapshots(volume.vid)):
+        if mode is not SnapshotMode.UPLOAD and await completes_at_once(tx, volume.vid):
             return
         cap = self.config.max_pending_snapshots_per_account
         pending = await tx.count_pending_snapshots(volume.account_id)
@@ -153,4 +154,4 @@ class Snapshots:
                     "read through it (live clones, or deleted clones whose snapshots "
                     "survive); delete them first", snapshot_id=snapshot_id, volumes=clones)
             await tx.update_snapshot(snap.replace(deleted_at=now))
-            await complete_ready(tx, snap.vid, now)
+            await complete_ready(tx, snap.vid, now, changed=not snap.completed)

@@ -78,6 +78,13 @@ class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries):
             "AND s.deleted_at IS NULL))", (snapshot_id,))
         return row[0]
 
+    async def clone_vids(self, vid: int) -> list[int]:
+        """Volumes (deleted or not) cloned from any snapshot of volume `vid`."""
+        rows = await self._all("SELECT v.vid FROM volumes v JOIN snapshots s ON "
+                               "s.snapshot_id = v.source_snapshot_id WHERE s.vid = ? "
+                               "ORDER BY v.vid", (vid,))
+        return [r[0] for r in rows]
+
     async def count_pending_snapshots(self, account_id: str) -> int:
         row = await self._one("SELECT COUNT(*) FROM snapshots WHERE account_id = ? AND "
                               "state = 'PENDING' AND deleted_at IS NULL", (account_id,))

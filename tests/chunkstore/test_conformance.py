@@ -144,3 +144,14 @@ async def test_identity_is_unset_until_set_then_replaced_whole(store):
     await store.set_identity("store-bbbb")
     assert await store.get_identity() == "store-bbbb", "set replaces the earlier identity"
     assert [t async for t in store.iter_tokens()] == [], "the identity is not a chunk"
+
+
+async def test_overwrite_writes_afresh_whether_or_not_the_chunk_exists(store, damage):
+    token, compression, payload, plain = make_chunk(20)
+    for _ in range(2):
+        assert await store.put(token, payload, compression, len(plain), overwrite=True) is True
+        assert (await store.get(token)).plain == plain
+    damage.flip_byte(token)
+    assert await store.put(token, payload, compression, len(plain), overwrite=True) is True
+    assert (await store.get(token)).plain == plain, "an overwrite replaces a rotten copy"
+    assert [t async for t in store.iter_tokens()] == [token]
