@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -26,6 +27,12 @@ def register(subparsers, common) -> None:
                         help="chunk cache bound (default 1G)")
     parser.add_argument("--json-status", type=Path, metavar="FILE",
                         help="keep FILE updated with JSON counters (also on SIGUSR1)")
+    parser.add_argument("--shadow", type=Path, metavar="FILE",
+                        help="shadow mode: FILE (an image or block device at least the "
+                             "volume's size) is the disk; writes are uploaded in the background")
+    parser.add_argument("--snapshot-every", type=duration, default=0.0, metavar="DURATION",
+                        help="shadow mode: take a point-in-time snapshot this often "
+                             "(e.g. 30s, 15m, 1h) after draining the upload queue")
     parser.add_argument("--lease-ttl", type=int, default=30, metavar="SECONDS",
                         help="writer lease TTL; a crashed gateway's volume is free after "
                              "it (default %(default)s)")
@@ -36,9 +43,22 @@ async def run(client, args) -> int:
     host, _, port = args.listen.rpartition(":")
     config = GatewayConfig(volume_id=args.volume, host=host.strip("[]") or "127.0.0.1",
                            port=int(port), cache_dir=args.cache_dir, cache_size=args.cache_size,
-                           json_status=args.json_status, lease_ttl=args.lease_ttl)
+                           json_status=args.json_status, lease_ttl=args.lease_ttl,
+                           shadow=args.shadow, snapshot_every=args.snapshot_every)
     await serve(client, config)
     return 0
+
+
+def duration(text: str) -> float:
+    """`90`, `30s`, `15m`, `2h` -> seconds (positive)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        value = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use e.g. 30s, 15m, 1h") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be positive")
+    return value
 
 
 def _default_cache_dir() -> Path:

@@ -7,6 +7,8 @@ Blockstore deployment. Pieces, each in its own module:
 - `primary`: the volume is the disk: `cache` (clean chunks by token, LRU, verified on
   entry), `wal` (durable write-back log) and `remote` (ListBlocks, DownloadBlocks,
   one UploadBlocks stream per FLUSH);
+- `shadow`, `shadowsync`: shadow mode (local file primary, background upload, bootstrap);
+- `lease`: the volume's writer lease and the disk wrapper that enforces it;
 - `run`: assembly, signals, status (`status`).
 
 Invariants: a write is acknowledged only once it is durable locally; FLUSH/FUA returns

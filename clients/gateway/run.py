@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clients.aio import AsyncClient
@@ -25,6 +26,8 @@ from clients.gateway.lease import FencedDisk, LeaseKeeper, identity
 from clients.gateway.primary import CachedVolume
 from clients.gateway.remote import Layout, RemoteVolume
 from clients.gateway.server import NbdServer
+from clients.gateway.shadow import DirtyMap, ShadowDisk
+from clients.gateway.shadowsync import ShadowSync
 from clients.gateway.status import Stats
 from clients.gateway.wal import WriteLog
 
@@ -82,34 +85,71 @@ async def serve(client: AsyncClient, config: GatewayConfig) -> None:
 
 
 async def _serve_leased(client, config, volume, layout, home, lease) -> None:
-    stats = Stats(volume_id=volume.volume_id)
+    stats = Stats(volume_id=volume.volume_id, mode="shadow" if config.shadow else "primary")
     remote = RemoteVolume(client, volume.volume_id, layout)
     await remote.load()
+    build = _shadow if config.shadow else _primary
+    async with build(client, config, remote, home, stats) as (disk, background):
+        stop = _stop_on_signals(stats, config)
+        fenced = FencedDisk(disk, lease)
+        server = NbdServer(fenced, Export(frozenset({"", volume.volume_id}), layout.size))
+        host, port = await server.start(config.host, config.port)
+        stats.uri = format_uri(host, port)
+        tasks = [asyncio.create_task(job) for job in background]
+        print(f"blockstore: gateway serving {stats.uri}", flush=True)
+        try:
+            await _until_stopped(stop, stats, config)
+        finally:
+            _restore_signals()
+            await server.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await fenced.flush()
+            _write_status(stats, config)
+    if stats.dirty_chunks == 0 and stats.shadow_backlog_chunks == 0:
+        with contextlib.suppress(Exception):
+            await lease.release()   # else keep it: only this directory knows those writes
+
+
+@contextlib.asynccontextmanager
+async def _primary(client, config, remote, home, stats):
     cache = ChunkCache(home / "chunks", config.cache_size)
     cache.open()
     wlog = WriteLog(home / "wal")
-    disk = CachedVolume(remote, cache, wlog, stats)
-    replayed = await disk.open()
-    if replayed:
-        print(f"blockstore: replayed {replayed} logged writes", file=sys.stderr, flush=True)
-    stop = _stop_on_signals(stats, config)
-    fenced = FencedDisk(disk, lease)
-    server = NbdServer(fenced, Export(frozenset({"", volume.volume_id}), layout.size))
-    host, port = await server.start(config.host, config.port)
-    stats.uri = format_uri(host, port)
-    print(f"blockstore: gateway serving {stats.uri}", flush=True)
     try:
-        await _until_stopped(stop, stats, config)
+        disk = CachedVolume(remote, cache, wlog, stats)
+        replayed = await disk.open()
+        if replayed:
+            print(f"blockstore: replayed {replayed} logged writes", file=sys.stderr, flush=True)
+        yield disk, []
     finally:
-        _restore_signals()
-        await server.close()
-        with contextlib.suppress(Exception):
-            await fenced.flush()
-        _write_status(stats, config)
         wlog.close()
-        if not disk.dirty:       # else keep it: only this directory holds those writes
-            with contextlib.suppress(Exception):
-                await lease.release()
+
+
+@contextlib.asynccontextmanager
+async def _shadow(client, config, remote, home, stats):
+    dirty = DirtyMap(home / "shadow.map", remote.layout.chunks)
+    try:
+        disk = ShadowDisk(config.shadow, remote.layout, dirty)
+    except (OSError, ValueError):
+        dirty.close()
+        raise
+    sync = ShadowSync(client, remote, disk, stats)
+    jobs = [sync.run(), _bootstrap(sync)]
+    if config.snapshot_every:
+        jobs.append(sync.snapshot_every(config.snapshot_every))
+    try:
+        yield disk, jobs
+    finally:
+        disk.close()
+        dirty.close()
+
+
+async def _bootstrap(sync: ShadowSync) -> None:
+    differ = await sync.bootstrap()
+    print(f"blockstore: bootstrap found {differ} chunks to upload", file=sys.stderr, flush=True)
 
 
 def _stop_on_signals(stats: Stats, config: GatewayConfig) -> asyncio.Event:
@@ -117,8 +157,15 @@ def _stop_on_signals(stats: Stats, config: GatewayConfig) -> asyncio.Event:
     loop, stop = asyncio.get_running_loop(), asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, _write_status, stats, config)
+    loop.add_signal_handler(signal.SIGUSR1, _report, stats, config)
     return stop
+
+
+def _report(stats: Stats, config: GatewayConfig) -> None:
+    """SIGUSR1: the status file now, and one status line on stderr."""
+    _write_status(stats, config)
+    print(f"blockstore: status {json.dumps(asdict(stats), sort_keys=True)}", file=sys.stderr,
+          flush=True)
 
 
 def _restore_signals() -> None:

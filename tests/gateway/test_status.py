@@ -1,0 +1,52 @@
+"""What the gateway reports: its URI, cache hits and misses, dirty bytes (file and SIGUSR1)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from clients.gateway import nbdproto as p
+from tests.gateway.conftest import CHUNK, create_volume
+from tests.gateway.rawnbd import RawNbd
+
+
+def counters(path) -> dict:
+    return json.loads(path.read_text())
+
+
+def wait_for(check, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.05)
+    return result
+
+
+def test_status_counts_cache_misses_hits_and_dirty_bytes(env, gateways, tmp_path):
+    volume = create_volume(env, "4M")
+    first = gateways(env, volume, cache_dir=tmp_path / "a")
+    assert first.uri.startswith("nbd://127.0.0.1:")
+    c = RawNbd(*first.host_port)
+    c.go()
+    assert c.call(p.CMD_WRITE, 0, CHUNK, b"\x09" * CHUNK)[0] == 0
+    assert c.call(p.CMD_FLUSH)[0] == 0
+    assert first.stop(signal.SIGTERM) == 0
+
+    st = tmp_path / "status.json"
+    gw = gateways(env, volume, "--json-status", str(st), cache_dir=tmp_path / "b")  # cold cache
+    c = RawNbd(*gw.host_port)
+    c.go()
+    assert c.call(p.CMD_READ, 0, 4096) == (0, b"\x09" * 4096)
+    assert c.call(p.CMD_READ, 4096, 4096) == (0, b"\x09" * 4096)
+    assert c.call(p.CMD_WRITE, 2 * CHUNK, 512, b"\x01" * 512)[0] == 0
+    seen = wait_for(lambda: st.exists() and counters(st)["dirty_bytes"] and counters(st),
+                    "a status file with the dirty write")
+    assert (seen["cache_misses"], seen["cache_hits"]) == (1, 1)
+    assert seen["dirty_bytes"] == CHUNK and seen["dirty_chunks"] == 1
+    assert seen["mode"] == "primary" and seen["uri"] == gw.uri
+
+    gw.proc.send_signal(signal.SIGUSR1)
+    line = wait_for(lambda: next((x for x in gw.output if x.startswith("blockstore: status ")), None),
+                    "the SIGUSR1 status line")
+    assert json.loads(line.split("status ", 1)[1])["dirty_bytes"] == CHUNK
