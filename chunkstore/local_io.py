@@ -86,15 +86,21 @@ def write_temp(token: bytes, final: Path, header: bytes, payload: bytes, durable
     tmp = final.parent / temp_name(token)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        written = os.writev(fd, [header, payload])     # one syscall in the common case
-        if written < len(header) + len(payload):         # a short write: finish plainly
-            rest = memoryview(header + payload)[written:]
-            while rest:
-                rest = rest[os.write(fd, rest):]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            written = os.writev(fd, [header, payload])     # one syscall in the common case
+            if written < len(header) + len(payload):         # a short write: finish plainly
+                rest = memoryview(header + payload)[written:]
+                while rest:
+                    rest = rest[os.write(fd, rest):]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        # A full disk (ENOSPC) fails the write midway: the partial copy would hold
+        # space until GC's temp-file sweep, exactly when space is short.
+        tmp.unlink(missing_ok=True)
+        raise
     return tmp
 
 

@@ -23,6 +23,9 @@ T = TypeVar("T")
 
 TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
                        grpc.StatusCode.RESOURCE_EXHAUSTED})
+# Reasons under a transient code that do not clear by waiting: a full disk needs an
+# operator (delete, collect garbage, add space), so the client reports it at once.
+PERMANENT_REASONS = frozenset({"STORAGE_FULL"})
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ async def call_with_retry(attempt: Callable[[], Awaitable[T]], policy: RetryPoli
         except grpc.RpcError as rpc:
             err = from_rpc_error(rpc)
             err.attempts = n
-            if err.code not in retry_on or n == policy.max_attempts:
+            if (err.code not in retry_on or err.reason in PERMANENT_REASONS
+                    or n == policy.max_attempts):
                 raise err from rpc
         await policy.sleep(policy.delay(n - 1, err.retry_delay))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from blockstore.clock import RandomIds, SystemClock
+from clients.sizes import parse_size
 from blockstore.errors import BlockstoreError
 from manifest import ManifestStore, open_manifest
 from services import gc_cli, server
@@ -56,6 +57,9 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
                        help="an UploadBlocks stream silent for SECONDS is closed")
     p.add_argument("--max-pending-snapshots-per-account", type=int, default=64,
                    help="snapshots one account may have pending at once")
+    p.add_argument("--min-free", type=parse_size, default=64 << 20,
+                   help="refuse new writes (STORAGE_FULL) while a local store has less free "
+                        "space than SIZE, so deletes and GC always have room; default 64M")
     p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
     p.add_argument("--grace", type=float, default=10.0,
                    help="seconds in-flight calls get to finish on SIGTERM")
@@ -104,6 +108,7 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         max_upload_streams=getattr(args, "max_upload_streams", 64),
                         init=getattr(args, "init", False),
                         stream_idle_timeout_s=getattr(args, "stream_idle_timeout", 30.0),
+                        min_free_bytes=args.min_free,
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
 
 

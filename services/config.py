@@ -35,6 +35,7 @@ class ServerConfig:
     max_upload_streams: int = 64                   # per data-plane process, all accounts
     max_pending_snapshots_per_account: int = 64
     stream_idle_timeout_s: float = 30.0            # UploadBlocks: longest wait per message
+    min_free_bytes: int = 64 << 20                 # free-space reserve (services/space.py)
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:
@@ -46,6 +47,8 @@ class ServerConfig:
             raise ValueError(f"--listen {self.listen!r}: expected HOST:PORT")
         if self.grace_s < 0:
             raise ValueError("grace period must be >= 0")
+        if self.min_free_bytes < 0:
+            raise ValueError("--min-free must be >= 0")
         if self.gc_interval_s < 0 or self.gc_grace_s <= 0:
             raise ValueError("--gc-interval must be >= 0 and --gc-grace > 0 seconds")
 

@@ -26,6 +26,7 @@ from manifest import ManifestStore, open_manifest
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.gc import GcConfig, retouch_after_for, run_periodically
+from services.space import SpaceReserve, SpaceReserveInterceptor
 from services.identity import Names, bind_stores
 
 log = logging.getLogger("blockstore.server")
@@ -58,7 +59,7 @@ def _server_options() -> list[tuple[str, int]]:
 
 
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
-                          store: ManifestStore, closers: list) -> None:
+                          store: ManifestStore, closers: list, reserve: SpaceReserve) -> None:
     from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
@@ -68,7 +69,7 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
         max_upload_streams_per_account=config.max_upload_streams_per_account,
         max_upload_streams=config.max_upload_streams,
         stream_idle_timeout_s=config.stream_idle_timeout_s)
-    servicer, close = await build_data_plane(config, store, dp_config)
+    servicer, close = await build_data_plane(config, store, dp_config, reserve.check)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
     if config.gc_interval_s > 0:
@@ -123,7 +124,9 @@ async def _check_binding(config: ServerConfig, store: ManifestStore) -> None:
 
 async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                     store: ManifestStore, closers: list) -> Running:
-    server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store))],
+    reserve = SpaceReserve.for_urls(config.db_url, config.chunks_url, config.min_free_bytes)
+    server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store)),
+                                           SpaceReserveInterceptor(reserve)],
                              options=_server_options())
     names = []
     if "control" in config.planes:
@@ -132,7 +135,7 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:
-        await _add_data_plane(server, config, store, closers)
+        await _add_data_plane(server, config, store, closers, reserve)
         names.append(DP_NAME)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

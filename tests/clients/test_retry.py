@@ -9,7 +9,8 @@ import random
 import grpc
 import pytest
 
-from clients import AsyncClient, InvalidArgument, NotFound, RetryPolicy, Unavailable
+from clients import (AsyncClient, InvalidArgument, NotFound, ResourceExhausted, RetryPolicy,
+                     Unavailable)
 from tests.clients.fakeserver import FakeControlPlane, serve
 
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
@@ -149,3 +150,16 @@ async def _create(fake):
     async with AsyncClient(fake.address, "tok", retry=policy(Sleeps())) as c:
         volume, _ = await c.create_volume()
     return volume
+
+
+async def test_storage_full_is_not_retried(fake):
+    # RESOURCE_EXHAUSTED is transient in general, but a full disk does not clear by
+    # waiting: the caller hears it at once instead of after minutes of backoff.
+    await _create(fake)
+    fake.fail("GetVolume", grpc.StatusCode.RESOURCE_EXHAUSTED, reason="STORAGE_FULL", times=3)
+    sleeps = Sleeps()
+    async with AsyncClient(fake.address, "tok", retry=policy(sleeps)) as c:
+        with pytest.raises(ResourceExhausted) as info:
+            await c.get_volume("vol-1")
+    assert info.value.reason == "STORAGE_FULL" and info.value.attempts == 1
+    assert sleeps == [] and len(fake.calls["GetVolume"]) == 1
