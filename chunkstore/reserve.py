@@ -18,9 +18,9 @@ class ReservingChunkStore:
         self._inner, self._check = inner, check
 
     async def put(self, token: bytes, payload: bytes, compression: Compression,
-                  plain_length: int) -> bool:
+                  plain_length: int, **options: Any) -> bool:
         self._check(f"storing chunk {bytes(token).hex()}")
-        return await self._inner.put(token, payload, compression, plain_length)
+        return await self._inner.put(token, payload, compression, plain_length, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
