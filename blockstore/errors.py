@@ -78,6 +78,12 @@ class BlockCountMismatch(InvalidArgument):
     reason = "BLOCK_COUNT_MISMATCH"
 
 
+class StreamTooLong(InvalidArgument):
+    """An UploadBlocks stream carries (or announces) more blocks than one stream may."""
+
+    reason = "STREAM_TOO_LONG"
+
+
 class InvalidLineage(InvalidArgument):
     """Two snapshots compared by ListChangedBlocks are not of one volume lineage."""
 

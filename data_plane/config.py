@@ -33,6 +33,9 @@ class DataPlaneConfig:
     # All accounts together: bounds upload memory at about this x upload_window chunks.
     max_upload_streams: int = 64
     limit_retry_after_s: float = 1.0
+    # Blocks one UploadBlocks stream may carry: bounds its rows held until the commit
+    # (about 200 bytes a block, so ~7 MB) and the length of that one write transaction.
+    max_blocks_per_stream: int = 32_768
     # An UploadBlocks stream that sends nothing for this long ends (STREAM_IDLE_TIMEOUT).
     stream_idle_timeout_s: float = 30.0
     clock: Clock = field(default_factory=SystemClock)
@@ -40,7 +43,7 @@ class DataPlaneConfig:
     def __post_init__(self) -> None:
         for name in ("upload_window", "download_window", "workers", "max_find_tokens",
                      "max_ranges", "reference_batch", "max_upload_streams_per_account",
-                     "max_upload_streams"):
+                     "max_upload_streams", "max_blocks_per_stream"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.zstd_level <= 22:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from blockstore.caller import current_account
-from blockstore.errors import InvalidArgument
+from blockstore.errors import InvalidArgument, StreamTooLong
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
@@ -49,6 +49,13 @@ async def _not_cancelled(context) -> None:
         raise asyncio.CancelledError("client cancelled the UploadBlocks stream")
 
 
+def _too_long(name: str, cap: int, announced: int = 0) -> StreamTooLong:
+    carries = f"announces {announced} blocks" if announced else "carries more blocks"
+    return StreamTooLong(f"{name} {carries}; one UploadBlocks stream takes at most {cap}: "
+                         "split the upload into several streams (nothing was written)",
+                         limit=cap)
+
+
 class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
     def __init__(self, store, chunks, executor, config) -> None:
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
@@ -71,11 +78,14 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
             return await self._upload(session, messages, context)
 
     async def _upload(self, session: UploadSession, messages: IdleBounded, context):
+        cap = self.config.max_blocks_per_stream
         try:
             async for msg in messages:
                 if msg.WhichOneof("message") != "block":
                     raise InvalidArgument("only the first message of a stream sets target; "
                                           "every later one sets block")
+                if messages.count > cap + 1:      # the target is message 1
+                    raise _too_long(session.target.name, cap)
                 await session.add(block_in(msg.block))
             await _not_cancelled(context)
             r = await session.finish()
@@ -91,6 +101,9 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         if msg.WhichOneof("message") != "target":
             raise InvalidArgument("the first message of an UploadBlocks stream must set target")
         t = msg.target
+        if t.block_count > self.config.max_blocks_per_stream:
+            raise _too_long(f"the stream to {t.volume_id or t.snapshot_id}",
+                            self.config.max_blocks_per_stream, t.block_count)
         async with self.store.read() as tx:
             target = await check_target(tx, current_account(), t.volume_id, t.snapshot_id,
                                         t.data_version)
