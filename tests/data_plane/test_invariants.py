@@ -1,4 +1,4 @@
-"""DESIGN.md section 2 invariants the data plane touches:
+"""Invariants of docs/design.md the data plane touches:
 1 snapshot immutability, 2/4 all-or-nothing streams and forged checksums, 5 versions."""
 
 from __future__ import annotations
@@ -7,14 +7,44 @@ import asyncio
 
 import grpc
 
+import pytest
+
 from blockstore.v1 import data_plane_pb2 as dpb
 from tests.data_plane.helpers import (CHUNK, MIB, UPLOAD, b3, block_msg, get_volume,
                                       list_blocks, new_volume, rand, read, snapshot, stream,
                                       target_msg, upload)
+from tests.observe import PROBE_OFFSET, chunks_stored, probe_refused_by_cap, until_async
 from tests.rpcerrors import expect_error
+from tests.serverproc import serve
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One upload stream per account at a time, so `stream_over` can see a stream end."""
+    proc = serve(tmp_path_factory.mktemp("data"), "--max-upload-streams-per-account", "1")
+    proc.data_dir = proc.args[proc.args.index("--data-dir") + 1]
+    yield proc
+    proc.stop()
+
+
+async def stream_over(dp, volume_id: str) -> None:
+    """Wait until the account's open stream has ended on the server (tests/observe.py)."""
+    async def probe_got_in() -> bool:
+        try:
+            await dp.UploadBlocks(iter([target_msg(volume_id),
+                                        block_msg(PROBE_OFFSET, rand(CHUNK), CHUNK)]))
+        except grpc.aio.AioRpcError as err:
+            return not probe_refused_by_cap(err)
+        raise AssertionError("an unaligned probe block was accepted")
+    await until_async(probe_got_in, "the cancelled stream ended on the server")
+
+
+async def stored(server, datas: list[bytes]) -> None:
+    await until_async(lambda: chunks_stored(server.data_dir, datas),
+                      "the server took the stream's blocks in")
 
 
 async def test_completed_snapshot_reads_byte_identical_after_overwrites(cp, dp):
@@ -80,24 +110,22 @@ def dp_request(tokens):
     return dpb.FindMissingChunksRequest(tokens=tokens)
 
 
-async def test_cancelled_stream_commits_nothing(cp, dp):
+async def test_cancelled_stream_commits_nothing(server, cp, dp):
     """Invariant 2: a client that cancels mid-stream leaves the volume untouched."""
     vol = await new_volume(cp, size=MIB)
     await upload(dp, vol, [(0, rand(CHUNK))])
     before_list = await list_blocks(dp, volume_id=vol.volume_id)
-    sent = asyncio.Event()
+    datas = [rand(CHUNK) for _ in range(5)]
     hold = asyncio.Event()
 
     async def requests():
         yield target_msg(vol.volume_id)
-        for i in range(1, 6):
-            yield block_msg(i * CHUNK, rand(CHUNK), CHUNK)
-        sent.set()
+        for i, data in enumerate(datas, start=1):
+            yield block_msg(i * CHUNK, data, CHUNK)
         await hold.wait()          # never half-close: the stream is cut mid-way
 
     call = dp.UploadBlocks(requests())
-    await asyncio.wait_for(sent.wait(), 10)
-    await asyncio.sleep(0.3)       # let the server receive and store the blocks
+    await stored(server, datas)    # the server holds every block when the client hangs up
     call.cancel()
     try:
         await call
@@ -105,7 +133,7 @@ async def test_cancelled_stream_commits_nothing(cp, dp):
         pass
     except grpc.aio.AioRpcError as err:
         assert err.code() == grpc.StatusCode.CANCELLED
-    await asyncio.sleep(0.3)
+    await stream_over(dp, vol.volume_id)
     assert await list_blocks(dp, volume_id=vol.volume_id) == before_list, \
         "invariant 2: a cancelled stream commits none of its blocks"
     assert await read(dp, volume_id=vol.volume_id) == bytes(vol.image)
@@ -128,14 +156,14 @@ async def test_cancelled_streams_leave_the_manifest_writable(cp, dp):
 
         call = dp.UploadBlocks(requests())
         await asyncio.wait_for(sent.wait(), 10)
-        await asyncio.sleep((0.0, 0.005, 0.02, 0.05)[round_ % 4])
+        await asyncio.sleep((0.0, 0.005, 0.02, 0.05)[round_ % 4])   # vary where the cut lands
         call.cancel()
         try:
             await call
         except (asyncio.CancelledError, grpc.aio.AioRpcError):
             pass
+        await stream_over(dp, vol.volume_id)
         await asyncio.wait_for(new_volume(cp, size=MIB), 10)   # a manifest write works
-    await asyncio.sleep(0.2)
     assert await list_blocks(dp, volume_id=vol.volume_id) == [], \
         "invariant 2: no cancelled stream committed anything"
 
@@ -177,25 +205,22 @@ async def test_snapshot_target_needs_its_own_version(cp, dp):
     assert await read(dp, snapshot_id=up.snapshot_id) == bytes(vol.image)
 
 
-async def test_snapshot_taken_mid_stream_fails_the_stream(cp, dp):
+async def test_snapshot_taken_mid_stream_fails_the_stream(server, cp, dp):
     """Invariant 1+5: a stream opened at version v must not land in a snapshot of v taken
     while it was running."""
     vol = await new_volume(cp, size=MIB)
-    first = rand(CHUNK)
+    first, second = rand(CHUNK), rand(CHUNK)
     await upload(dp, vol, [(0, first)])
-    sent = asyncio.Event()
     go = asyncio.Event()
 
     async def requests():
         yield target_msg(vol.volume_id)
-        yield block_msg(0, rand(CHUNK), CHUNK)
-        sent.set()
+        yield block_msg(0, second, CHUNK)
         await go.wait()
         yield block_msg(CHUNK, rand(CHUNK), CHUNK)
 
     call = dp.UploadBlocks(requests())
-    await sent.wait()
-    await asyncio.sleep(0.2)
+    await stored(server, [second])     # so the stream opened at version 1, before the snapshot
     snap = await snapshot(cp, vol.volume_id)
     go.set()
     await expect_error(call, PRECONDITION, "INVALID_DATA_VERSION")

@@ -12,7 +12,8 @@ import pytest
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import control_plane_pb2 as cpb
 from tests.hostile.hostile import failure
-from tests.limits.conftest import CHUNK, HangingStream, block, listing, retry_delay_s, settle, target
+from tests.limits.conftest import (CHUNK, HangingStream, block, listing, open_held,
+                                   retry_delay_s, target, upload_when_free)
 from tests.serverproc import serve
 
 STREAM_CAP, SNAPSHOT_CAP = 2, 3
@@ -39,8 +40,7 @@ def refused_stream(client, volume_id: str) -> grpc.RpcError:
 def test_upload_stream_cap_per_account(server, clients):
     a, b = clients(server), clients(server)
     va, vb = a.volume(), b.volume()
-    held = [HangingStream(a, va, first=2 * i) for i in range(STREAM_CAP)]
-    settle()
+    held = open_held(a, va, STREAM_CAP)
     err = refused_stream(a, va)
     assert failure(err) == ("RESOURCE_EXHAUSTED", "TOO_MANY_UPLOAD_STREAMS"), err.details()
     assert 0 < retry_delay_s(err) <= 60, "a refusal tells the client when to retry"
@@ -60,15 +60,13 @@ def test_cancelled_and_expired_streams_give_their_slot_back(server, clients):
     a = clients(server)
     va = a.volume()
     for _ in range(2):
-        cancelled = [HangingStream(a, va) for _ in range(STREAM_CAP)]
-        settle()
-        for s in cancelled:
+        # Each open_held waits (with a deadline) until every slot of the account is free
+        # again: slots that never came back fail the test there.
+        for s in open_held(a, va, STREAM_CAP):
             s.cancel()
-        expired = [HangingStream(a, va, timeout=0.5) for _ in range(STREAM_CAP)]
-        for s in expired:
+        for s in open_held(a, va, STREAM_CAP, timeout=0.5):
             assert s.error().code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        settle()
-    a.dp.UploadBlocks(iter([target(va), block(0, os.urandom(CHUNK), CHUNK)]))
+    upload_when_free(a, [target(va), block(0, os.urandom(CHUNK), CHUNK)])
     assert [o for o, *_ in listing(a.dp, volume_id=va)] == [0], \
         "cancelled and expired streams commit nothing"
 
@@ -124,7 +122,7 @@ def test_total_upload_stream_cap_bounds_the_process(tmp_path, clients):
         va, vb, vc = a.volume(), b.volume(), c.volume()
         held = [HangingStream(a, va, first=0), HangingStream(a, va, first=2),
                 HangingStream(b, vb, first=0)]
-        settle()
+        assert all(s.taken for s in held), "the server holds three streams"
         err = refused_stream(c, vc)
         assert failure(err) == ("RESOURCE_EXHAUSTED", "TOO_MANY_UPLOAD_STREAMS"), \
             "with 3 streams open on the process, a fourth account is refused too"

@@ -12,19 +12,29 @@ import grpc
 import pytest
 
 from blockstore.v1 import control_plane_pb2 as cpb
-from tests.limits.conftest import (CHUNK, Client, HangingStream, block, listing, settle,
-                                   target)
+from tests.limits.conftest import (CHUNK, Client, HangingStream, block, listing, open_held,
+                                   stream_over, target)
+from tests.observe import until
 from tests.serverproc import ServerProcess, serve
 
 GRACE = 2.0
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One stream per account at a time, so `stream_over` can see a stream end."""
+    proc = serve(tmp_path_factory.mktemp("deadlines"), "--max-upload-streams-per-account", "1")
+    proc.data_dir = proc.args[proc.args.index("--data-dir") + 1]
+    yield proc
+    proc.stop()
+
+
 def test_deadline_expiring_mid_stream_commits_nothing(server, clients):
     a = clients(server)
     va = a.volume()
-    stream = HangingStream(a, va, blocks=4, timeout=0.6)
+    [stream] = open_held(a, va, 1, blocks=4, timeout=0.6)   # the server took its blocks
     assert stream.error().code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    settle()
+    stream_over(a, va)
     assert listing(a.dp, volume_id=va) == [], "an expired stream commits no block"
 
 
@@ -42,7 +52,7 @@ def test_deadline_during_server_work_is_all_or_nothing(server, clients):
         except grpc.RpcError as err:
             assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED, err.details()
             outcome = "DEADLINE_EXCEEDED"
-        settle(0.5)
+        stream_over(a, va)
         rows = len(listing(a.dp, volume_id=va))
         outcomes.append((timeout, outcome, rows))
         assert rows in (0, 64), f"deadline {timeout}s left {rows} of 64 blocks: half a stream"
@@ -65,17 +75,22 @@ def test_sigterm_drains_in_flight_streams_within_grace(own_server, clients):
     finishing, stalled = a.volume(), a.volume()
     quick = HangingStream(a, finishing, blocks=3)
     slow = HangingStream(a, stalled, blocks=3)
-    settle()
+    assert quick.taken and slow.taken, "both streams are in flight on the server"
     began = time.monotonic()
     own_server.proc.send_signal(signal.SIGTERM)
-    settle(0.3)
 
-    # New calls are refused at once, also on a fresh connection.
-    late = Client(own_server.address, token=a.token)
-    with pytest.raises(grpc.RpcError) as caught:
-        late.cp.ListVolumes(cpb.ListVolumesRequest(), timeout=2)
-    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-    late.close()
+    # New calls are refused once the server took the signal, also on a fresh connection.
+    def refused_on_a_fresh_connection() -> bool:
+        late = Client(own_server.address, token=a.token)
+        try:
+            late.cp.ListVolumes(cpb.ListVolumesRequest(), timeout=2)
+            return False
+        except grpc.RpcError as err:
+            assert err.code() == grpc.StatusCode.UNAVAILABLE, err
+            return True
+        finally:
+            late.close()
+    until(refused_on_a_fresh_connection, "new calls are refused after SIGTERM")
 
     # A stream that half-closes within the grace period commits and gets its reply.
     assert quick.release().blocks_written == 3
