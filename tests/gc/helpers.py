@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
+from tests.observe import until
 from tests.serverproc import blockstore_cmd
 
 
@@ -16,6 +18,14 @@ def chunk_files(data_dir: Path) -> list[Path]:
 
 def chunk_bytes(data_dir: Path) -> int:
     return sum(p.stat().st_size for p in chunk_files(data_dir))
+
+
+def clock_past_every_chunk(data_dir: Path) -> None:
+    """GC with grace 0 sweeps chunks last seen before it started; on a file system with
+    coarse timestamps a chunk written just now may carry the same second. Wait until the
+    clock is past the newest chunk's last-seen time, so a GC started now may sweep all."""
+    newest = max((p.stat().st_mtime for p in chunk_files(data_dir)), default=0.0)
+    until(lambda: time.time() > newest, "the clock passed the newest chunk's mtime")
 
 
 def gc_cli(data_dir: Path, grace: float = 0) -> dict:

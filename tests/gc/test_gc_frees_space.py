@@ -3,12 +3,12 @@ and keeps exactly what surviving readers need (real server, real gRPC, real CLI)
 
 from __future__ import annotations
 
-import asyncio
 
 from blockstore.v1 import control_plane_pb2 as cpb
 from tests.data_plane.helpers import (CHUNK, MIB, b3, new_volume, rand, read, snapshot,
                                       upload)
-from tests.gc.helpers import block_rows, chunk_bytes, gc_cli, verify_cli
+from tests.gc.helpers import (block_rows, chunk_bytes, clock_past_every_chunk, gc_cli,
+                              verify_cli)
 
 
 async def delete_snapshot(cp, snapshot_id: str) -> None:
@@ -32,7 +32,7 @@ async def test_deleting_volumes_and_snapshots_frees_their_chunks(server, cp, dp)
     before = chunk_bytes(server.data_dir)
     await delete_snapshot(cp, doomed_snap.snapshot_id)
     await delete_volume(cp, doomed.volume_id)
-    await asyncio.sleep(0.05)
+    clock_past_every_chunk(server.data_dir)
 
     report = gc_cli(server.data_dir, grace=0)
     assert report["chunks_swept"] == 8 and report["bytes_freed"] >= 8 * CHUNK
@@ -56,7 +56,7 @@ async def test_compaction_keeps_exactly_the_rows_readers_need(server, cp, dp):
     await upload(dp, vol, [(0, final)])                 # at the open version
     versions = [s.version for s in snaps]
     await delete_snapshot(cp, snaps[1].snapshot_id)
-    await asyncio.sleep(0.05)
+    clock_past_every_chunk(server.data_dir)
 
     report = gc_cli(server.data_dir, grace=0)
     assert report["rows_compacted"] == 2, "only the deleted middle snapshot's two rows"

@@ -7,8 +7,6 @@ from __future__ import annotations
 import math
 import os
 import struct
-import threading
-import time
 
 import grpc
 import pytest
@@ -23,12 +21,34 @@ from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
 from tests.hostile.bad_blocks import BOMBS, raw
 from tests.hostile.hostile import TALLY, failure, fuzz
 from tests.hostile.world import CHUNK, SIZE, b3, block, listing, read_all, target
+from tests.limits.conftest import Client, open_held, stream_over
+from tests.serverproc import serve
 
 
 def expect(call, code: str, reason: str) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         call()
     assert failure(caught.value) == (code, reason), caught.value.details()
+
+
+@pytest.fixture(scope="module")
+def lone_server(tmp_path_factory):
+    """A server of its own with one upload stream per account, so that `stream_over` can
+    tell when the server is done with a stream a client gave up on (tests/observe.py)."""
+    proc = serve(tmp_path_factory.mktemp("lone"), "--max-upload-streams-per-account", "1")
+    proc.data_dir = proc.args[proc.args.index("--data-dir") + 1]
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def lone(lone_server):
+    """(client of a new account, its volume with one block, that volume's listing)."""
+    client = Client(lone_server.address, lone_server.data_dir)
+    vid = client.volume(SIZE)
+    client.dp.UploadBlocks(iter([target(vid), block(0, os.urandom(CHUNK), CHUNK)]))
+    yield client, vid, listing(client.dp, volume_id=vid)
+    client.close()
 
 
 @pytest.fixture
@@ -45,20 +65,21 @@ def scratch(world):
 
 
 # --- oversized messages -----------------------------------------------------------------
-def test_oversized_upload_message_is_refused_by_grpc(world, scratch):
+def test_oversized_upload_message_is_refused_by_grpc(lone):
     """A 17 MiB message exceeds the 16 MiB receive limit: gRPC itself answers
     RESOURCE_EXHAUSTED before any handler sees it, and the stream commits nothing: not
     even the good block before it (gRPC ends such a stream's request iterator like a
     half-close, so this raced the commit; repeated to catch a race that lost 1 in 10)."""
+    client, vid, before = lone
     huge = os.urandom(17 << 20)
     for _ in range(8):
-        msgs = [target(scratch), block(CHUNK, os.urandom(CHUNK), CHUNK),
+        msgs = [target(vid), block(CHUNK, os.urandom(CHUNK), CHUNK),
                 raw(2 * CHUNK, CHUNK, huge, b3(huge))]
         with pytest.raises(grpc.RpcError) as caught:
-            world.a.dp.UploadBlocks(iter(msgs))
+            client.dp.UploadBlocks(iter(msgs))
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        time.sleep(0.1)
-        assert len(listing(world.a.dp, volume_id=scratch)) == 1, "a refused stream committed"
+        stream_over(client, vid)            # the server is done with it: a commit would show
+        assert listing(client.dp, volume_id=vid) == before, "a refused stream committed"
 
 
 def test_oversized_unary_message_is_refused_by_grpc(world):
@@ -92,23 +113,15 @@ def test_duplicate_offsets_in_one_stream(world, scratch):
 
 
 # --- clients that hang up -------------------------------------------------------------------
-def test_client_hangs_up_mid_upload(world, scratch):
-    """Cancelling a stream after some blocks were sent commits none of them."""
-    sent = threading.Event()
-
-    def messages():
-        yield target(scratch)
-        for i in range(1, 6):
-            yield block(i * CHUNK, os.urandom(CHUNK), CHUNK)
-        sent.set()
-        time.sleep(30)      # never half-close: the client hangs up instead
-
-    call = world.a.dp.stub.UploadBlocks.future(messages(), metadata=world.a.dp.md)
-    assert sent.wait(10)
-    time.sleep(0.3)         # let the server take the blocks in
-    call.cancel()
+def test_client_hangs_up_mid_upload(lone):
+    """Cancelling a stream after the server took some blocks in commits none of them."""
+    client, vid, before = lone
+    [stream] = open_held(client, vid, 1, blocks=5)   # never half-closes
+    stream.cancel()
     with pytest.raises(grpc.FutureCancelledError):
-        call.result()
+        stream.call.result()
+    stream_over(client, vid)
+    assert listing(client.dp, volume_id=vid) == before, "a cancelled stream committed"
 
 
 def test_client_hangs_up_mid_download(world):
@@ -118,15 +131,14 @@ def test_client_hangs_up_mid_download(world):
     stream.cancel()
 
 
-def test_client_deadline_mid_upload(world, scratch):
+def test_client_deadline_mid_upload(lone):
     """A stream whose deadline expires before it half-closes commits nothing."""
-    def messages():
-        yield target(scratch)
-        yield block(3 * CHUNK, os.urandom(CHUNK), CHUNK)
-        time.sleep(2)
-    with pytest.raises(grpc.RpcError) as caught:
-        world.a.dp.stub.UploadBlocks(messages(), metadata=world.a.dp.md, timeout=0.5)
-    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    client, vid, before = lone
+    [stream] = open_held(client, vid, 1, blocks=1, timeout=0.5)   # the server took it in
+    assert stream.error().code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    stream.cancel()                                                # ends the generator
+    stream_over(client, vid)
+    assert listing(client.dp, volume_id=vid) == before, "an expired stream committed"
 
 
 # --- zstd bombs -----------------------------------------------------------------------------
