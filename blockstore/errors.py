@@ -1,6 +1,6 @@
 """Domain errors shared by every layer below the gRPC edge.
 
-Each error knows its `reason` (the `google.rpc.ErrorInfo.reason` of DESIGN.md) and a
+Each error knows its `reason` (the `google.rpc.ErrorInfo.reason` of docs/design.md) and a
 message that names the object, but nothing of gRPC: `services.errors` holds the one
 table that maps these classes to status codes. `metadata` ends up in
 `ErrorInfo.metadata` (for example the offset of a block that failed its checksum).

@@ -7,9 +7,13 @@ content size), together with its plain length, and a last-seen time ("mtime").
 Invariants every backend keeps (tests/chunkstore runs one conformance suite on each):
 - Content addressing: a token names one content forever, so inserts are idempotent and a
   chunk is never modified in place, only written whole, refreshed, moved aside or deleted.
-- Atomic, durable insert: `put` makes a chunk visible all at once, never partially; when it
-  returns (on a durable store) the chunk survives kill -9 and power loss. Concurrent puts of
-  one token, from any number of processes, are safe; exactly one of them reports True.
+- Atomic, durable insert: `put` makes a chunk visible all at once, never partially. With
+  fsync on (the default), by the time it returns the chunk file and every directory entry
+  leading to it have been fsynced, which is what surviving power loss needs; what the tests
+  prove is survival of kill -9 at any moment (tests/crash, tests/gc/test_crash_gc.py) and
+  that no partial or temp file is ever served. No test cuts power or simulates a disk that
+  loses its cache. Concurrent puts of one token, from any number of processes, are safe;
+  exactly one of them reports True.
 - Last-seen refresh: `put` of an existing chunk and `touch` refresh its mtime, so garbage
   collection with a grace period never removes a chunk a writer has just relied on;
   `delete(token, older_than=t)` removes it only if still not seen since `t`.

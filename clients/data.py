@@ -18,7 +18,9 @@ MAX_TOKENS_PER_CALL = 10_000
 
 
 def volume_target(volume_id: str, data_version: int = 0) -> dp.UploadTarget:
-    """Write a volume at its open version (0: whatever it is when the stream commits)."""
+    """Write a volume at `data_version`, which must be its open version; 0 means the open
+    version when the stream opens: the server fixes it then, so a snapshot taken while the
+    stream runs fails the stream (INVALID_DATA_VERSION) rather than moving its blocks on."""
     return dp.UploadTarget(volume_id=volume_id, data_version=data_version)
 
 

@@ -1,7 +1,7 @@
 """Typed client errors, parsed from a gRPC status and its `google.rpc.Status` details.
 
 Callers branch on the exception class (the gRPC code) and on `.reason` (the
-`google.rpc.ErrorInfo.reason` of DESIGN.md, e.g. INVALID_VOLUME_ID), never on message
+`google.rpc.ErrorInfo.reason` of docs/design.md, e.g. INVALID_VOLUME_ID), never on message
 text. `retry_delay` carries a server's `google.rpc.RetryInfo`, which the retry loop honours.
 """
 

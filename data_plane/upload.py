@@ -1,6 +1,6 @@
 """UploadBlocks: one stream, checked block by block, committed in one transaction.
 
-Order of events for a stream (invariants 2-5 of DESIGN.md):
+Order of events for a stream (invariants 2-5 of docs/design.md):
 1. The target is resolved: a volume at its open version (data_version 0 or equal to
    it) or the earliest outstanding UPLOAD snapshot at its version.
 2. Each block is checked (range, alignment, length, duplicates), then in a worker

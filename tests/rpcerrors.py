@@ -2,7 +2,7 @@
 
 Every Blockstore error carries a trailing `grpc-status-details-bin` (a `google.rpc.Status`
 with one `ErrorInfo`, domain "blockstore"). `expect_error` checks all of it, plus the
-STYLE.md rule that a message names the object it is about.
+rule (docs/design.md, code rule 7) that a message names the object it is about.
 """
 
 from __future__ import annotations

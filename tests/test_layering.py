@@ -1,4 +1,4 @@
-"""Layering is checked, not hoped for (STYLE.md rule 4).
+"""Layering is checked, not hoped for (docs/design.md, code rule 4).
 
 Walks every Python source with `ast` and fails on an import that crosses a layer:
 

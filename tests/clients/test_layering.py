@@ -1,4 +1,4 @@
-"""`clients` must import no server code (DESIGN.md, STYLE.md rule 4): it ships to users
+"""`clients` must import no server code (docs/design.md, code rule 4): it ships to users
 who run no server, and it must only depend on the public API (the generated stubs)."""
 
 import ast

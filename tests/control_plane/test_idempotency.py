@@ -1,4 +1,4 @@
-"""Idempotency keys on CreateVolume and CreateSnapshot (DESIGN.md invariant 6): a retry
+"""Idempotency keys on CreateVolume and CreateSnapshot (docs/design.md invariant 6): a retry
 returns the first result and creates nothing; a changed request is ALREADY_EXISTS; 16
 concurrent duplicates create one resource; keys are per account and per operation and
 expire after the configured TTL (fake clock, in-process server)."""
