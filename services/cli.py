@@ -60,6 +60,11 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--min-free", type=parse_size, default=64 << 20,
                    help="refuse new writes (STORAGE_FULL) while a local store has less free "
                         "space than SIZE, so deletes and GC always have room; default 64M")
+    p.add_argument("--max-connections", type=int, default=0,
+                   help="connections accepted at once (0: the open-file limit less a reserve, "
+                        "at most 4096)")
+    p.add_argument("--max-connection-idle", type=float, default=300.0,
+                   help="close a connection that carried no call for SECONDS")
     p.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (port 0: pick one)")
     p.add_argument("--grace", type=float, default=10.0,
                    help="seconds in-flight calls get to finish on SIGTERM")
@@ -108,7 +113,8 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         max_upload_streams=getattr(args, "max_upload_streams", 64),
                         init=getattr(args, "init", False),
                         stream_idle_timeout_s=getattr(args, "stream_idle_timeout", 30.0),
-                        min_free_bytes=args.min_free,
+                        min_free_bytes=args.min_free, max_connections=args.max_connections,
+                        max_connection_idle_s=args.max_connection_idle,
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
 
 

@@ -36,6 +36,8 @@ class ServerConfig:
     max_pending_snapshots_per_account: int = 64
     stream_idle_timeout_s: float = 30.0            # UploadBlocks: longest wait per message
     min_free_bytes: int = 64 << 20                 # free-space reserve (services/space.py)
+    max_connections: int = 0                       # 0: from the fd limit (services/connections.py)
+    max_connection_idle_s: float = 300.0           # a connection with no call is closed after
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:
@@ -47,6 +49,8 @@ class ServerConfig:
             raise ValueError(f"--listen {self.listen!r}: expected HOST:PORT")
         if self.grace_s < 0:
             raise ValueError("grace period must be >= 0")
+        if self.max_connections < 0 or self.max_connection_idle_s <= 0:
+            raise ValueError("--max-connections must be >= 0 and --max-connection-idle > 0")
         if self.min_free_bytes < 0:
             raise ValueError("--min-free must be >= 0")
         if self.gc_interval_s < 0 or self.gc_grace_s <= 0:

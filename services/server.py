@@ -25,6 +25,7 @@ from control_plane.volumes import Volumes
 from manifest import ManifestStore, open_manifest
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
+from services.connections import connection_options
 from services.gc import GcConfig, retouch_after_for, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services.identity import Names, bind_stores
@@ -52,10 +53,11 @@ class Running:
         await self.store.close()
 
 
-def _server_options() -> list[tuple[str, int]]:
+def _server_options(config: ServerConfig) -> list[tuple[str, int]]:
     return [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.so_reuseport", 0)]
+            ("grpc.so_reuseport", 0),
+            *connection_options(config.max_connections, config.max_connection_idle_s)]
 
 
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
@@ -127,7 +129,7 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     reserve = SpaceReserve.for_urls(config.db_url, config.chunks_url, config.min_free_bytes)
     server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store)),
                                            SpaceReserveInterceptor(reserve)],
-                             options=_server_options())
+                             options=_server_options(config))
     names = []
     if "control" in config.planes:
         servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config),

@@ -43,12 +43,14 @@ class ServerProcess:
 
     args: list[str]
     proc: subprocess.Popen | None = None
+    prefix: tuple[str, ...] = ()         # e.g. ("prlimit", "--nofile=256:512", "--")
     address: str = ""
     output: list[str] = field(default_factory=list)
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
         self.output = []
-        self.proc = subprocess.Popen([*BLOCKSTORE, *self.args], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*self.prefix, *BLOCKSTORE, *self.args],
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, cwd=REPO)
         ready = threading.Event()
 
