@@ -10,6 +10,7 @@ Rules kept:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -17,11 +18,16 @@ from pathlib import Path
 import blake3
 
 
+MAX_OPEN = 256
+
+
 class ChunkCache:
     def __init__(self, root: Path, capacity: int) -> None:
         self.root, self.capacity = root, capacity
         self.root.mkdir(parents=True, exist_ok=True)
+        self._dir = str(root)
         self._lru: OrderedDict[bytes, int] = OrderedDict()
+        self._fds: OrderedDict[bytes, int] = OrderedDict()   # open files of recent chunks
         self.used = 0
 
     def open(self) -> int:
@@ -47,15 +53,23 @@ class ChunkCache:
         if token not in self._lru:
             return None
         self._lru.move_to_end(token)
-        try:
-            fd = os.open(self._path(token), os.O_RDONLY)
-        except FileNotFoundError:
-            self._forget(token)
-            return None
-        try:
-            return os.pread(fd, length, start)
-        finally:
-            os.close(fd)
+        fd = self._fds.get(token)
+        if fd is None:
+            try:
+                fd = self._open(token)
+            except FileNotFoundError:
+                self._forget(token)
+                return None
+        else:
+            self._fds.move_to_end(token)
+        return os.pread(fd, length, start)
+
+    def _open(self, token: bytes) -> int:
+        """Keeps up to MAX_OPEN files open: a warm 4 KiB read is then one pread."""
+        fd = self._fds[token] = os.open(self._path(token), os.O_RDONLY)
+        if len(self._fds) > MAX_OPEN:
+            os.close(self._fds.popitem(last=False)[1])
+        return fd
 
     def put(self, token: bytes, data: bytes) -> None:
         """Keeps a chunk; refuses (ValueError) bytes that do not hash to `token`."""
@@ -68,9 +82,9 @@ class ChunkCache:
         if token in self._lru or len(data) > self.capacity:
             return
         path = self._path(token)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        with open(path + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(path + ".tmp", path)
         self._remember(token, len(data))
         self._evict()
 
@@ -80,15 +94,19 @@ class ChunkCache:
 
     def _forget(self, token: bytes) -> None:
         self.used -= self._lru.pop(token, 0)
+        fd = self._fds.pop(token, None)
+        if fd is not None:
+            os.close(fd)
 
     def _evict(self) -> None:
         while self.used > self.capacity and self._lru:
             token, _ = next(iter(self._lru.items()))
             self._forget(token)
-            self._path(token).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path(token))
 
-    def _path(self, token: bytes) -> Path:
-        return self.root / token.hex()
+    def _path(self, token: bytes) -> str:
+        return os.path.join(self._dir, token.hex())
 
 
 def _token(name: str) -> bytes | None:

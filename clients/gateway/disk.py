@@ -27,6 +27,10 @@ class Disk(Protocol):
 
     async def read(self, offset: int, length: int) -> bytes: ...
 
+    def read_now(self, offset: int, length: int) -> bytes | None:
+        """The bytes at once if they are at hand (memory, cache, page cache), else None;
+        lets the server answer a warm READ without scheduling a task for it."""
+
     async def write(self, offset: int, data: bytes, fua: bool = False) -> None: ...
 
     async def zero(self, offset: int, length: int, fua: bool = False) -> None: ...

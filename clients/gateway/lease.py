@@ -87,6 +87,9 @@ class FencedDisk:
     async def read(self, offset: int, length: int) -> bytes:
         return await self.disk.read(offset, length)
 
+    def read_now(self, offset: int, length: int) -> bytes | None:
+        return self.disk.read_now(offset, length)
+
     async def write(self, offset: int, data: bytes, fua: bool = False) -> None:
         self._check()
         await self.disk.write(offset, data, fua)

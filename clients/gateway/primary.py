@@ -6,7 +6,8 @@ its bytes maybe in the chunk cache). Rules kept:
 - a write is acknowledged only after its log record is durable (read-modify-write makes
   a partial write a whole-chunk state in memory; the log holds the write itself);
 - FLUSH and FUA commit every dirty chunk in ONE UploadBlocks stream, then drop from the
-  dirty set only the chunks no write touched meanwhile, then shrink the log; if the
+  dirty set only the chunks no write touched meanwhile, then drop the log segments
+  written before the commit began (`wal`); if the
   stream fails the FLUSH fails with EIO and every dirty chunk stays dirty;
 - replay on start applies the log's whole records in order onto the service's state, so
   a crash never leaves half a write inside a chunk.
@@ -28,7 +29,7 @@ log = logging.getLogger("blockstore.gateway")
 
 class CachedVolume:
     def __init__(self, remote: RemoteVolume, cache: ChunkCache, wlog: WriteLog, stats: Stats,
-                 dirty_limit: int = 64 << 20) -> None:
+                 write_back_at: int = 32 << 20, dirty_limit: int = 256 << 20) -> None:
         self.remote, self.cache, self.log, self.stats = remote, cache, wlog, stats
         self.layout, self.size = remote.layout, remote.layout.size
         self.dirty: dict[int, bytearray | None] = {}
@@ -36,7 +37,7 @@ class CachedVolume:
         self._fetching: dict[int, asyncio.Future] = {}
         self._flush_lock = asyncio.Lock()
         self._background: asyncio.Task | None = None
-        self.dirty_limit = dirty_limit
+        self.write_back_at, self.dirty_limit = write_back_at, dirty_limit
 
     async def open(self) -> int:
         """Replays the write-back log; returns how many records it applied."""
@@ -48,6 +49,16 @@ class CachedVolume:
 
     async def read(self, offset: int, length: int) -> bytes:
         return b"".join([await self._read(i, s, n) for i, s, n in self._pieces(offset, length)])
+
+    def read_now(self, offset: int, length: int) -> bytes | None:
+        """The bytes if every piece is in memory or in the cache (no fetch), else None."""
+        parts = []
+        for index, start, n in self._pieces(offset, length):
+            part = self._local(index, start, n)
+            if part is None:
+                return None
+            parts.append(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def write(self, offset: int, data: bytes, fua: bool = False) -> None:
         records, pos = [], 0
@@ -68,6 +79,7 @@ class CachedVolume:
     async def _flush_locked(self) -> None:
         if not self.dirty:
             return
+        segment = await self.log.rotate()      # first: every write logged before is taken
         taken = {i: (self._gen[i], None if d is None else bytes(d)) for i, d in self.dirty.items()}
         try:
             tokens = await self.remote.commit({i: d for i, (_, d) in taken.items()})
@@ -83,7 +95,7 @@ class CachedVolume:
                 del self.dirty[index], self._gen[index]
         self.stats.flushes += 1
         self.stats.chunks_uploaded += len(taken)
-        await self.log.rewrite([self._whole(i) for i in sorted(self.dirty)])
+        self.log.drop_before(segment)
         self._count()
 
     async def _log(self, records: list[Record], fua: bool) -> None:
@@ -98,14 +110,15 @@ class CachedVolume:
             raise io_error(f"write-back log: {err.strerror}") from err
         if fua:
             await self.flush()
-        elif len(self.dirty) * self.layout.chunk_size > self.dirty_limit:
+        elif len(self.dirty) * self.layout.chunk_size > self.write_back_at:
             await self._write_back()
 
     async def _write_back(self) -> None:
-        """Too much dirty data: commit it in the background; writers wait only at 2x."""
+        """Commits dirty data in the background once there is `write_back_at` of it, so a
+        later FLUSH finds little left; writers wait only beyond `dirty_limit` (memory)."""
         if self._background is None or self._background.done():
             self._background = asyncio.create_task(self._flush_quietly())
-        if len(self.dirty) * self.layout.chunk_size > 2 * self.dirty_limit:
+        if len(self.dirty) * self.layout.chunk_size > self.dirty_limit:
             await asyncio.shield(self._background)
 
     async def _flush_quietly(self) -> None:
@@ -135,11 +148,7 @@ class CachedVolume:
             buf[record.start:record.start + record.length] = record.data or bytes(record.length)
         self._gen[index] = self._gen.get(index, 0) + 1
 
-    def _whole(self, index: int) -> Record:
-        data = self.dirty[index]
-        return Record(index, 0, self.layout.length(index), None if data is None else bytes(data))
-
-    async def _read(self, index: int, start: int, n: int) -> bytes:
+    def _local(self, index: int, start: int, n: int) -> bytes | None:
         if index in self.dirty:
             data = self.dirty[index]
             return bytes(n) if data is None else bytes(data[start:start + n])
@@ -150,6 +159,12 @@ class CachedVolume:
         if hit is not None and len(hit) == n:
             self.stats.cache_hits += 1
             return hit
+        return None
+
+    async def _read(self, index: int, start: int, n: int) -> bytes:
+        local = self._local(index, start, n)
+        if local is not None:
+            return local
         self.stats.cache_misses += 1
         data = await self._clean(index)
         return data[start:start + n] if data else bytes(n)

@@ -117,7 +117,7 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
 async def _primary(client, config, remote, home, stats):
     cache = ChunkCache(home / "chunks", config.cache_size)
     cache.open()
-    wlog = WriteLog(home / "wal")
+    wlog = WriteLog(home / "log")
     try:
         disk = CachedVolume(remote, cache, wlog, stats)
         replayed = await disk.open()

@@ -73,6 +73,10 @@ class ShadowDisk:
     async def read(self, offset: int, length: int) -> bytes:
         return await asyncio.to_thread(os.pread, self._fd, length, offset)
 
+    def read_now(self, offset: int, length: int) -> bytes | None:
+        """Small reads inline (most come from the page cache); big ones in a thread."""
+        return os.pread(self._fd, length, offset) if length <= 128 << 10 else None
+
     async def write(self, offset: int, data: bytes, fua: bool = False) -> None:
         await self._change(offset, len(data), data, fua)
 

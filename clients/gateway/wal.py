@@ -7,8 +7,9 @@ both. Rules kept:
 - a record is applied whole or not at all: replay stops at the first record whose tag
   does not match (a torn tail after kill -9) and cuts the file there, so a later append
   never follows garbage; a failed append is cut off the same way;
-- `rewrite` replaces the log atomically (new file, fsync, rename, fsync of the directory):
-  after a flush committed chunks in the service, the log shrinks to what is still dirty.
+- the log is a series of segments: a flush first starts a new segment, then takes the
+  dirty chunks; once they are committed in the service the older segments are deleted
+  (what they hold is in the service now), so the log never needs rewriting.
 """
 
 from __future__ import annotations
@@ -41,26 +42,24 @@ class Record:
 
 
 class WriteLog:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self._end = 0
+    """Segments `DIR/NNNNNNNN.log`, replayed in order; appends go to the newest."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._seq, self._fd, self._end = 0, -1, 0
         self._lock = asyncio.Lock()
         self._pending: list[tuple[bytes, asyncio.Future]] = []
         self._committer: asyncio.Task | None = None
 
     def replay(self) -> list[Record]:
-        """The valid records in order; anything after the first bad one is cut off."""
-        with open(self.path, "rb") as f:
-            raw = f.read()
-        records, pos = [], 0
-        while (record := _decode(raw, pos)) is not None:
-            records.append(record[0])
-            pos = record[1]
-        if pos != len(raw):
-            os.ftruncate(self._fd, pos)
-            os.fsync(self._fd)
-        self._end = pos
+        """Every valid record, oldest segment first (a torn tail is cut off), then opens
+        a fresh segment for appends."""
+        records = []
+        for seq in self._segments():
+            records += _replay_segment(self._path(seq))
+            self._seq = seq
+        self._open(self._seq + 1)
         return records
 
     async def append(self, records: list[Record]) -> None:
@@ -70,15 +69,36 @@ class WriteLog:
             self._committer = asyncio.create_task(self._commit())
         await future
 
-    async def rewrite(self, records: list[Record]) -> None:
+    async def rotate(self) -> int:
+        """Starts a new segment; returns its number. Every record appended before this
+        returned is in an older segment, every later one in this or a newer one."""
         async with self._lock:
-            data = b"".join(r.encode() for r in records)
-            fd = await asyncio.to_thread(_write_new, self.path, data)
-            os.close(self._fd)
-            self._fd, self._end = fd, len(data)
+            old = self._fd
+            await asyncio.to_thread(self._open, self._seq + 1)
+            os.close(old)
+            return self._seq
+
+    def drop_before(self, seq: int) -> None:
+        """Deletes the segments older than `seq` (their writes are committed in the
+        service). A deletion a crash undoes only makes replay re-apply committed
+        writes in their original order, which changes nothing."""
+        for old in self._segments():
+            if old < seq:
+                os.unlink(self._path(old))
 
     def close(self) -> None:
         os.close(self._fd)
+
+    def _segments(self) -> list[int]:
+        return sorted(int(p.stem) for p in self.dir.glob("*.log") if p.stem.isdigit())
+
+    def _path(self, seq: int) -> Path:
+        return self.dir / f"{seq:08d}.log"
+
+    def _open(self, seq: int) -> None:
+        fd = os.open(self._path(seq), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        _fsync_dir(self.dir)        # the new segment's name must survive a crash
+        self._seq, self._fd, self._end = seq, fd, 0
 
     async def _commit(self) -> None:
         while self._pending:
@@ -106,6 +126,19 @@ class WriteLog:
             raise
 
 
+def _replay_segment(path: Path) -> list[Record]:
+    raw = path.read_bytes()
+    records, pos = [], 0
+    while (record := _decode(raw, pos)) is not None:
+        records.append(record[0])
+        pos = record[1]
+    if pos != len(raw):
+        with open(path, "r+b") as f:
+            f.truncate(pos)
+            os.fsync(f.fileno())
+    return records
+
+
 def _decode(raw: bytes, pos: int) -> tuple[Record, int] | None:
     if pos + HEADER.size > len(raw):
         return None
@@ -119,17 +152,9 @@ def _decode(raw: bytes, pos: int) -> tuple[Record, int] | None:
     return Record(index, start, length, data), body_end + TAG
 
 
-def _write_new(path: Path, data: bytes) -> int:
-    tmp = path.with_name(path.name + ".new")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    os.fsync(fd)
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(dfd)
+        os.fsync(fd)
     finally:
-        os.close(dfd)
-    return fd
+        os.close(fd)
