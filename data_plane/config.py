@@ -38,6 +38,9 @@ class DataPlaneConfig:
     max_blocks_per_stream: int = 32_768
     # An UploadBlocks stream that sends nothing for this long ends (STREAM_IDLE_TIMEOUT).
     stream_idle_timeout_s: float = 30.0
+    # Expiry of an active-operation record (data_plane/operations.py), renewed every
+    # quarter of it: a crashed process holds GC back for at most this long.
+    operation_ttl_s: float = 60.0
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
@@ -51,5 +54,7 @@ class DataPlaneConfig:
         if self.stream_idle_timeout_s <= 0:
             raise ValueError(f"stream_idle_timeout_s must be > 0, got "
                              f"{self.stream_idle_timeout_s}")
+        if self.operation_ttl_s <= 0:
+            raise ValueError(f"operation_ttl_s must be > 0, got {self.operation_ttl_s}")
         if self.limit_retry_after_s <= 0:
             raise ValueError(f"limit_retry_after_s must be > 0, got {self.limit_retry_after_s}")

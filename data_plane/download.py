@@ -8,6 +8,15 @@ store's quarantine so that the next upload of that data stores it afresh (an upl
 only checks that an existing chunk file is there, not its payload). A whole chunk
 stored as zstd goes out as stored when the client accepts zstd. Up to
 `download_window` chunk reads run ahead of the client.
+
+Garbage collection and readers (data_plane/operations.py): a download is recorded as an
+active operation in the write transaction that resolves its view, so compaction keeps
+every row it reads and GC keeps every chunk such a row named while it runs, even one
+overwritten or deleted meanwhile. A reader therefore gets each block as it was when its
+row was resolved. A chunk that is nevertheless missing is classified, not quarantined:
+if the row moved on, or the download's record was purged (it outlived its expiry), the
+old data was garbage-collected and the caller may retry (ABORTED `CHUNK_COLLECTED`);
+only a row that still names a vanished chunk is DATA_LOSS.
 """
 
 from __future__ import annotations
@@ -20,11 +29,13 @@ from typing import AsyncIterator
 
 import blake3
 
-from blockstore.errors import BlockOutOfRange, ChunkCorrupt, ChunkMissing, InvalidArgument
+from blockstore.errors import (BlockOutOfRange, ChunkCollected, ChunkCorrupt, ChunkMissing,
+                               InvalidArgument)
 from chunkstore import ChunkStore, Compression, Recheck, recheck
 from data_plane.config import DataPlaneConfig
-from data_plane.views import View, rows_in
-from manifest import ManifestStore
+from data_plane.operations import Operation, Operations
+from data_plane.views import View, rows_in, source_view
+from manifest import ManifestStore, ManifestTx
 
 ROWS_PER_QUERY = 256
 
@@ -60,8 +71,15 @@ def check_ranges(view: View, ranges: list[tuple[int, int]], limit: int) -> list[
     return ranges
 
 
-async def pieces(store: ManifestStore, view: View, offset: int,
-                 length: int) -> AsyncIterator[Piece]:
+async def _still_recorded(tx: ManifestTx, view: View, op: Operation) -> None:
+    if not await tx.operation_alive(op.op_id):
+        raise ChunkCollected(f"the download of {view.name} outlived its record as an active "
+                             "operation, so garbage collection may have taken data it reads; "
+                             "retry the download")
+
+
+async def pieces(store: ManifestStore, view: View, offset: int, length: int,
+                 op: Operation) -> AsyncIterator[Piece]:
     """The range cut at chunk boundaries, zero runs merged."""
     cs, end = view.chunk_size, offset + length
     index, last = offset // cs, (end - 1) // cs
@@ -69,6 +87,7 @@ async def pieces(store: ManifestStore, view: View, offset: int,
     while index <= last:
         stop = min(last, index + ROWS_PER_QUERY - 1)
         async with store.read() as tx:
+            await _still_recorded(tx, view, op)
             rows = {r.chunk_index: r.token for r in await rows_in(tx, view, index, stop)}
         for i in range(index, stop + 1):
             lo, hi = max(offset, i * cs), min(end, (i + 1) * cs)
@@ -87,17 +106,28 @@ async def pieces(store: ManifestStore, view: View, offset: int,
 
 class Downloader:
     def __init__(self, store: ManifestStore, chunks: ChunkStore, executor: Executor,
-                 config: DataPlaneConfig) -> None:
+                 config: DataPlaneConfig, operations: Operations) -> None:
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
+        self.operations = operations
 
-    async def blocks(self, view: View, ranges: list[tuple[int, int]],
-                     accept_zstd: bool) -> AsyncIterator[BlockOut]:
+    async def blocks(self, account_id: str, volume_id: str, snapshot_id: str,
+                     ranges: list[tuple[int, int]], accept_zstd: bool
+                     ) -> AsyncIterator[BlockOut]:
+        async with self.operations.running("download") as op:
+            async with self.store.write() as tx:
+                view = await source_view(tx, account_id, volume_id, snapshot_id)
+                await self.operations.record(tx, op, view.name, view.vid, view.version)
+            async for block in self._blocks(view, op, ranges, accept_zstd):
+                yield block
+
+    async def _blocks(self, view: View, op: Operation, ranges: list[tuple[int, int]],
+                      accept_zstd: bool) -> AsyncIterator[BlockOut]:
         ranges = check_ranges(view, ranges, self.config.max_ranges)
         ahead: deque[asyncio.Task] = deque()
         try:
             for offset, length in ranges:
-                async for piece in pieces(self.store, view, offset, length):
-                    ahead.append(asyncio.create_task(self._read(view, piece, accept_zstd)))
+                async for piece in pieces(self.store, view, offset, length, op):
+                    ahead.append(asyncio.create_task(self._read(view, op, piece, accept_zstd)))
                     if len(ahead) >= self.config.download_window:
                         yield await ahead.popleft()
             while ahead:
@@ -107,17 +137,19 @@ class Downloader:
                 task.cancel()
             await asyncio.gather(*ahead, return_exceptions=True)
 
-    async def _read(self, view: View, piece: Piece, accept_zstd: bool) -> BlockOut:
+    async def _read(self, view: View, op: Operation, piece: Piece,
+                    accept_zstd: bool) -> BlockOut:
         if piece.token is None:
             return BlockOut(piece.offset, piece.length, zero=True)
         try:
             chunk = await self.chunks.get(piece.token)
+        except ChunkMissing as err:
+            raise await self._missing(view, op, piece, err) from None
         except ChunkCorrupt as err:
-            if not isinstance(err, ChunkMissing):
-                await self._quarantine(piece.token)
-            raise type(err)(f"{view.name}: block at offset {piece.chunk_offset} cannot be read: "
-                            f"{err.message}", offset=piece.chunk_offset,
-                            token=piece.token.hex()) from None
+            await self._quarantine(piece.token)
+            raise ChunkCorrupt(f"{view.name}: block at offset {piece.chunk_offset} cannot be "
+                               f"read: {err.message}", offset=piece.chunk_offset,
+                               token=piece.token.hex()) from None
         whole = piece.offset == piece.chunk_offset and piece.length == piece.block_length
         if whole and chunk.plain_length == piece.block_length:
             if accept_zstd and chunk.compression is Compression.ZSTD:
@@ -132,6 +164,22 @@ class Downloader:
         loop = asyncio.get_running_loop()
         checksum = await loop.run_in_executor(self.executor, _blake3, data)
         return BlockOut(piece.offset, piece.length, checksum, Compression.NONE, data)
+
+    async def _missing(self, view: View, op: Operation, piece: Piece,
+                       err: ChunkMissing) -> Exception:
+        """Collected under a reader that was not protected (module docstring), or lost."""
+        index = piece.chunk_offset // view.chunk_size
+        async with self.store.read() as tx:
+            recorded = await tx.operation_alive(op.op_id)
+            now = [r.token for r in await rows_in(tx, view, index, index)]
+        where = f"{view.name}: block at offset {piece.chunk_offset}"
+        if not recorded or now != [piece.token]:
+            return ChunkCollected(f"{where} changed while this download ran and its old chunk "
+                                  f"{piece.token.hex()} was garbage-collected; retry the "
+                                  "download", offset=piece.chunk_offset,
+                                  token=piece.token.hex())
+        return ChunkMissing(f"{where} cannot be read: {err.message}",
+                            offset=piece.chunk_offset, token=piece.token.hex())
 
     async def _quarantine(self, token: bytes) -> None:
         """Move a rotten chunk aside, unless a concurrent upload has just replaced it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from blockstore.caller import current_account
 from blockstore.errors import InvalidArgument, StreamTooLong
@@ -57,9 +58,10 @@ def _too_long(name: str, cap: int, announced: int = 0) -> StreamTooLong:
 
 
 class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
-    def __init__(self, store, chunks, executor, config) -> None:
+    def __init__(self, store, chunks, executor, config, operations) -> None:
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
-        self.downloader = Downloader(store, chunks, executor, config)
+        self.operations = operations
+        self.downloader = Downloader(store, chunks, executor, config, operations)
         self.upload_slots = StreamSlots(config.max_upload_streams_per_account,
                                         config.limit_retry_after_s, config.max_upload_streams)
 
@@ -72,10 +74,13 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         first = await messages.next()
         if first is None:
             raise InvalidArgument("empty UploadBlocks stream: the first message must set target")
-        session = await self._open(first)
-        messages.name = f"UploadBlocks stream to {session.target.name}"
-        with self.upload_slots.hold(current_account()):
-            return await self._upload(session, messages, context)
+        # Recorded as an active operation before its first block (GC keeps what it relies
+        # on); the slot goes back before the record is removed (a write).
+        async with self.operations.running("upload") as op:
+            session = await self._open(first, op)
+            messages.name = f"UploadBlocks stream to {session.target.name}"
+            with self.upload_slots.hold(current_account()):
+                return await self._upload(session, messages, context)
 
     async def _upload(self, session: UploadSession, messages: IdleBounded, context):
         cap = self.config.max_blocks_per_stream
@@ -97,7 +102,7 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
                                        bytes_stored=r.bytes_stored, dedup_hits=r.dedup_hits,
                                        tokens=r.tokens)
 
-    async def _open(self, msg: dp.UploadBlocksRequest) -> UploadSession:
+    async def _open(self, msg: dp.UploadBlocksRequest, op) -> UploadSession:
         if msg.WhichOneof("message") != "target":
             raise InvalidArgument("the first message of an UploadBlocks stream must set target")
         t = msg.target
@@ -107,17 +112,20 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         async with self.store.read() as tx:
             target = await check_target(tx, current_account(), t.volume_id, t.snapshot_id,
                                         t.data_version)
+        await self.operations.record_alone(op, target.name)   # before any chunk is relied on
         return UploadSession(target, self.chunks, self.store, self.executor, self.config,
-                             expected_blocks=t.block_count)
+                             expected_blocks=t.block_count,
+                             operation=(self.operations, op))
 
     async def DownloadBlocks(self, request, context):
-        async with self.store.read() as tx:
-            view = await source_view(tx, current_account(), request.volume_id,
-                                     request.snapshot_id)
         ranges = [(r.offset, r.length) for r in request.ranges]
         accept_zstd = pb.COMPRESSION_ZSTD in request.accept_compression
-        async for block in self.downloader.blocks(view, ranges, accept_zstd):
-            yield block_out(block)
+        # aclosing: a cancelled call ends the download (and its operation record) now.
+        async with contextlib.aclosing(self.downloader.blocks(
+                current_account(), request.volume_id, request.snapshot_id, ranges,
+                accept_zstd)) as blocks:
+            async for block in blocks:
+                yield block_out(block)
 
     async def FindMissingChunks(self, request, context):
         missing = await find_missing(self.store, current_account(), list(request.tokens),

@@ -13,6 +13,11 @@ Order of events for a stream (invariants 2-5 of docs/design.md):
    deletion makes the stream fail), re-checks references against the account's chunk
    set, and writes all rows, or none. A stream that fails or is cancelled writes no
    row; chunks it stored stay unreferenced until garbage collection.
+
+The stream is recorded as an active operation before its first block
+(data_plane/operations.py), so GC keeps every chunk it puts or touches until it ends;
+the commit transaction checks that the record is still there (else CHUNK_COLLECTED,
+retryable) and removes it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from blockstore.errors import (BlockCountMismatch, ChunkCollected, InvalidArgume
 from chunkstore import ChunkStore, Compression, Recheck, recheck
 from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
 from data_plane.config import DataPlaneConfig
+from data_plane.operations import Operation, Operations
 from data_plane.targets import Target, check_target
 from manifest import ManifestStore, ManifestTx
 
@@ -44,13 +50,15 @@ class UploadSession:
     """Blocks of one stream in flight; `finish` commits them, `abort` drops them."""
 
     def __init__(self, target: Target, chunks: ChunkStore, store: ManifestStore,
-                 executor: Executor, config: DataPlaneConfig, expected_blocks: int = 0) -> None:
+                 executor: Executor, config: DataPlaneConfig, expected_blocks: int = 0,
+                 operation: tuple[Operations, Operation] | None = None) -> None:
         if expected_blocks < 0:
             raise InvalidArgument(f"block_count {expected_blocks} of the stream to "
                                   f"{target.name} is negative")
         self.expected_blocks = expected_blocks
         self.target, self.chunks, self.store = target, chunks, store
         self.executor, self.config = executor, config
+        self.operation = operation
         self.result = UploadResult()
         self._seen: set[int] = set()
         self._zeros = bytes(target.chunk_size)
@@ -196,8 +204,22 @@ class UploadSession:
             await check_target(tx, t.account_id, "" if t.snapshot_id else t.volume_id,
                                t.snapshot_id, t.version)
             await self._check_references(list(self._refs), tx)
+            await self._end_operation(tx)
             await self._commit(tx)
+        if self.operation:
+            self.operation[0].ended(self.operation[1])
         return self._finish_result()
+
+    async def _end_operation(self, tx: ManifestTx) -> None:
+        """GC kept what this stream relied on only while its record stood."""
+        if self.operation is None:
+            return
+        operations, op = self.operation
+        if not await tx.operation_alive(op.op_id):
+            raise ChunkCollected(f"the stream to {self.target.name} outlived its record as an "
+                                 "active operation, so garbage collection may have taken "
+                                 "chunks it relies on; retry the stream")
+        await operations.end_in(tx, op)
 
     async def _refresh_old_touches(self) -> None:
         """Re-touch chunks this stream relied on long ago, just before it commits.

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from chunkstore import open_chunk_store
 from chunkstore.reserve import ReservingChunkStore
 from data_plane.config import DataPlaneConfig
+from data_plane.operations import Operations
 from data_plane.servicer import DataPlaneServicer
 
 
@@ -19,9 +20,11 @@ async def build_data_plane(config, store, dp_config: DataPlaneConfig | None = No
     chunks = open_chunk_store(config.chunks_url, fsync=config.fsync, executor=executor)
     if space_check is not None:
         chunks = ReservingChunkStore(chunks, space_check)
+    operations = Operations(store, dp_config.operation_ttl_s)
 
     async def close() -> None:
+        await operations.close()
         await chunks.close()
         executor.shutdown(wait=True)
 
-    return DataPlaneServicer(store, chunks, executor, dp_config), close
+    return DataPlaneServicer(store, chunks, executor, dp_config, operations), close

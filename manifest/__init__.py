@@ -17,11 +17,12 @@ outlive their volume and rows stay until garbage collection compacts them.
 This package imports neither grpc nor the planes.
 """
 
-from manifest.models import (Account, BlockRow, ChunkRecord, IdempotencyRecord, LineageLevel,
-                             Snapshot, SnapshotMode, SnapshotState, TokenUse, Volume)
+from manifest.models import (Account, ActiveOperation, BlockRow, ChunkRecord,
+                             IdempotencyRecord, LineageLevel, Snapshot, SnapshotMode,
+                             SnapshotState, TokenUse, Volume)
 from manifest.open import open_manifest, sqlite_path
 from manifest.store import ManifestStore, ManifestTx
 
-__all__ = ["Account", "BlockRow", "ChunkRecord", "IdempotencyRecord", "LineageLevel",
-           "ManifestStore", "ManifestTx", "Snapshot", "SnapshotMode", "SnapshotState",
+__all__ = ["Account", "ActiveOperation", "BlockRow", "ChunkRecord", "IdempotencyRecord",
+           "LineageLevel", "ManifestStore", "ManifestTx", "Snapshot", "SnapshotMode", "SnapshotState",
            "TokenUse", "Volume", "open_manifest", "sqlite_path"]

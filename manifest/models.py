@@ -117,3 +117,18 @@ class TokenUse:
     chunk_index: int
     version: int
     next_version: int | None
+
+
+@dataclass(frozen=True)
+class ActiveOperation:
+    """A running stream that reads or relies on chunks (migrations/0005); GC's cutoff
+    never passes its `started_at`. `vid`/`version`: what a reader reads, else None."""
+
+    op_id: str
+    kind: str
+    target: str
+    holder: str
+    vid: int | None
+    version: int | None
+    started_at: float
+    expires_at: float

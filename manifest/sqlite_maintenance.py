@@ -19,7 +19,8 @@ class MaintenanceQueries(SqliteQueries):
         how many went.
 
         Readers of a vid: its live volume at `open_version` (unless deleted), each of its
-        non-deleted snapshots at their version, and, through clones, the source snapshot
+        non-deleted snapshots at their version, each active operation reading it (a
+        download holds what it started on, even if deleted meanwhile), and, through clones, the source snapshot
         of any vid that has a reader (deleted or not: a clone reads through it). A row
         (vid, index, v) whose next row of the same chunk is at v' (or none) is visible
         iff some reader r of vid has v <= r < v'.
@@ -28,6 +29,7 @@ class MaintenanceQueries(SqliteQueries):
             "WITH RECURSIVE readers(vid, version) AS ("
             "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
             "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
+            "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
             "  UNION SELECT s.vid, s.version FROM readers r"
             "    JOIN volumes v ON v.vid = r.vid"
             "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"

@@ -12,9 +12,11 @@ from manifest.sqlite_common import (SNAPSHOT_SELECT, VOLUME_COLS, _batches, _sna
 from manifest.sqlite_identity import IdentityQueries
 from manifest.sqlite_leases import VolumeLeaseQueries
 from manifest.sqlite_maintenance import MaintenanceQueries
+from manifest.sqlite_operations import OperationQueries
 
 
-class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries):
+class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
+               OperationQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------
@@ -157,8 +159,12 @@ class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries):
     # -- blocks and chunks -----------------------------------------------------------
     async def upsert_blocks(self, vid: int, version: int,
                             rows: Sequence[tuple[int, bytes | None]]) -> None:
-        await self.conn.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
-                                    [(vid, idx, version, token) for idx, token in rows])
+        # An UPDATE, not REPLACE: the trigger of migrations/0005 records the chunk an
+        # overwrite releases (a reader may still be reading it).
+        await self.conn.executemany(
+            "INSERT INTO blocks VALUES (?, ?, ?, ?) ON CONFLICT (vid, chunk_index, version) "
+            "DO UPDATE SET token = excluded.token",
+            [(vid, idx, version, token) for idx, token in rows])
 
     async def newest_rows(self, vid: int, max_version: int, first_index: int,
                           last_index: int, limit: int | None = None) -> list[BlockRow]:

@@ -1,40 +1,59 @@
 """Garbage collection: compact block rows no reader can see, then sweep chunks no row
 references and nobody has seen within the grace period.
 
-Why it is safe while uploads run (invariant 3: no row ever points at a missing chunk)
----------------------------------------------------------------------------------
-The classic race: GC marks, an upload finds the chunk already present and skips
-writing it, GC sweeps it, the upload commits a row pointing at nothing. It can not
-happen here, because the sweep does not trust the mark alone:
+Why it is safe while uploads and downloads run (invariant 3, and readers)
+-----------------------------------------------------------------------
+The classic races: GC marks, an upload finds the chunk already present and skips
+writing it, GC sweeps it, the upload commits a row pointing at nothing; or a download
+resolves a row, an overwrite replaces it, GC sweeps the old chunk, the download reads
+nothing. Neither can happen, because the sweep does not trust the mark alone. Like
+Proxmox Backup Server, which sweeps only what is older than the oldest active writer
+or reader, every stream that relies on chunks is recorded in the manifest while it
+runs (`active_operations`, data_plane/operations.py), and:
 
-1. The cutoff is fixed before anything is marked: `cutoff = start - grace`.
-2. A chunk file is deleted only if no block row references it AND its last-seen time
-   (file mtime) is still before the cutoff, checked atomically by the chunk store
-   (`delete(token, older_than=cutoff)` renames the file aside, checks its mtime, and
-   puts it back if a put/touch refreshed it; a put after the rename writes it afresh).
-3. Every upload refreshes the mtime of each chunk it relies on: `put` of new or
-   duplicate data refreshes it (dedup hit), a reference `touch`es it, and a stream that
-   held a chunk longer than `retouch_after_s` touches it again just before it commits.
-   So when a row for chunk X commits at time C, X was seen at or after
-   C - retouch_after_s - (wait for the write lock). A GC that could delete X did not
-   see that row, so it marked before C, so it started before C: its cutoff is
-   start - grace < C - grace. With grace > retouch_after_s + the longest commit wait,
-   X's mtime is newer than the cutoff and step 2 keeps it. Hence
-   `retouch_after_s` must be well below the grace (the server derives it as
-   min(300 s, grace / 4); defaults: grace 3600 s, retouch 300 s). A `blockstore gc`
-   run with a short grace next to data planes with a long retouch interval is unsafe;
-   the CLI warns.
-4. The manifest rows of a chunk (`chunks`, `account_chunks`) go BEFORE its file, in a
-   write transaction that re-checks that no block row references it. After that
-   transaction no one can add a row for X without putting X's data again:
-   UploadBlocks references and UPLOAD-snapshot `chunk_tokens` are checked against
-   `account_chunks` inside their own commit transaction, and CreateSnapshot never
-   touches the chunk file, so dropping rows after the file would leave a window in
-   which a snapshot could commit a row to a just-deleted chunk. An upload that sends
-   X's data re-adds the rows when it commits (and its put made X fresh). If the file
-   turns out fresh (someone put or touched it meanwhile) GC puts the rows back.
-5. Temp and trash files (`.tmp-*`, `.trash-*`) older than the cutoff are leftovers of
+1. The cutoff is fixed before anything is marked, in the transaction that reads the
+   record (and purges rows of operations whose process is gone or expired):
+   `cutoff = min(start - grace, oldest active operation's start) - clock_slack`.
+2. A chunk file is deleted only if no block row references it, its last-seen time
+   (file mtime) is before the cutoff, and no overwrite released it at or after
+   `min(start, oldest operation's start) - clock_slack` (table `chunk_releases`,
+   filled by a trigger on every in-place overwrite of a row). The mtime is checked
+   atomically by the chunk store (`delete(token, older_than=cutoff)` renames the file
+   aside, checks its mtime, and puts it back if a put/touch refreshed it; a put after
+   the rename writes it afresh).
+3. Uploads: a stream is recorded before its first block and every chunk it relies on
+   is put (new or dedup: the mtime is refreshed) or touched (a reference) after that.
+   If GC read the record while the stream ran, its cutoff is at most the stream's
+   start, older than those mtimes; if the stream was recorded after GC read it, its
+   touches are later than GC's start, so later than the cutoff. Either way step 2
+   keeps every such chunk until the stream ends, whatever the grace period.
+4. Downloads: a reader is recorded (with the volume and version it reads) in the
+   write transaction that resolves its view. Compaction keeps every row an active
+   operation can see, so the rows it reads stay. A row it read that an overwrite
+   then replaced was released after the reader was recorded (write transactions are
+   serialized), so step 2 keeps the chunk while the reader runs.
+5. A record that GC purged (expired: its process stopped renewing it) no longer
+   protects anything, so the stream checks it: an upload in its commit transaction,
+   a download before each page of rows, and both fail with the retryable ABORTED
+   `CHUNK_COLLECTED` instead of committing or reading something GC may have taken.
+6. The manifest rows of a chunk (`chunks`, `account_chunks`) go BEFORE its file, in a
+   write transaction that re-checks that no block row references it and that it was
+   not released since. After that transaction no one can add a row for X without
+   putting X's data again: UploadBlocks references and UPLOAD-snapshot
+   `chunk_tokens` are checked against `account_chunks` inside their own commit
+   transaction, and CreateSnapshot never touches the chunk file, so dropping rows
+   after the file would leave a window in which a snapshot could commit a row to a
+   just-deleted chunk. An upload that sends X's data re-adds the rows when it commits
+   (and its put made X fresh). If the file turns out fresh, GC puts the rows back.
+7. Temp and trash files (`.tmp-*`, `.trash-*`) older than the cutoff are leftovers of
    crashed puts and deletes (a live put holds its temp file for milliseconds).
+
+So no grace period, 0 included, can lose acknowledged data: the grace only decides how
+long unreferenced chunks nobody uses are kept (for dedup by later uploads). The one
+assumption is about clocks: the hosts that record operations, the database that
+records releases and the file system that keeps mtimes agree within `clock_slack_s`
+(0.1 s; on one host they share a clock and differ by the file system's timestamp
+granularity, a few milliseconds).
 
 Compaction (before marking, one short write transaction per volume, so uploads that
 queue behind it wait milliseconds, not the whole table's worth): a block row is kept only if some
@@ -44,10 +63,11 @@ snapshot of a vid that has a reader. See `SqliteTx.compact_blocks`. New readers 
 appear at a volume's open version (already a reader) or as clones of a live snapshot
 (already a reader), so a row compacted away is never needed again.
 
-Crashes: each run takes its cutoff and marks afresh, so a run killed half-way leaves
+Crashes: each run reads the record, takes its cutoff and marks afresh, so a run killed half-way leaves
 at worst rows-without-file-gone (harmless, the next run drops the file) or, if an
 operator deleted files by hand, rows of vanished chunks, which the next run forgets.
-Only one run at a time across processes: `services.lease`.
+Only one run at a time across processes: `services.lease`; the run checks its lease
+before each destructive step.
 """
 
 from __future__ import annotations
@@ -59,6 +79,7 @@ from dataclasses import asdict, dataclass
 from typing import AsyncIterator, Callable
 
 from blockstore.errors import ChunkCorrupt
+from blockstore.holder import holder_is_dead
 from chunkstore import ChunkStore
 from manifest import ManifestStore
 from services.lease import Lease, LeaseBusy, maintenance_lease
@@ -74,10 +95,13 @@ class GcConfig:
     batch: int = 500                 # tokens per mark query / sweep transaction
     lease_ttl_s: float = 60.0
     lease_wait_s: float = 0.0        # how long to wait for another run to finish
+    clock_slack_s: float = 0.1       # how far the clocks of operations, releases, mtimes differ
 
     def __post_init__(self) -> None:
         if self.grace_s < 0:
             raise ValueError(f"GC grace period must be >= 0 seconds, got {self.grace_s}")
+        if self.clock_slack_s < 0:
+            raise ValueError(f"GC clock slack must be >= 0 seconds, got {self.clock_slack_s}")
         if self.batch < 1 or self.lease_ttl_s <= 0 or self.lease_wait_s < 0:
             raise ValueError("GC batch must be >= 1, lease ttl > 0, lease wait >= 0")
 
@@ -96,7 +120,9 @@ class GcReport:
     chunk_rows_forgotten: int = 0    # rows of chunks whose file was already gone
     temp_files_removed: int = 0
     temp_bytes_removed: int = 0
-    cutoff: float = 0.0
+    active_operations: int = 0       # streams recorded when the run started
+    cutoff: float = 0.0              # unreferenced chunks last seen before this may go
+    released_cutoff: float = 0.0     # ... if no overwrite released them since this
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -109,16 +135,36 @@ async def collect_garbage(store: ManifestStore, chunks: ChunkStore, config: GcCo
     async with maintenance_lease(store, ttl_s=config.lease_ttl_s,
                                  wait_s=config.lease_wait_s) as lease:
         started = now()
-        report = GcReport(cutoff=started - config.grace_s)
+        oldest, active = await _oldest_operation(store, now)
+        held_from = min(started, oldest)
+        report = GcReport(active_operations=active,
+                          cutoff=min(started - config.grace_s, held_from) - config.clock_slack_s,
+                          released_cutoff=held_from - config.clock_slack_s)
         report.rows_compacted = await _compact(store, lease)
         async for batch in batched(chunks.iter_tokens(), config.batch):
             lease.check()
-            await _sweep(store, chunks, batch, report)
+            await _sweep(store, chunks, batch, lease, report)
         await _forget_vanished(store, chunks, config.batch, lease, report)
+        lease.check()
         report.temp_files_removed, report.temp_bytes_removed = \
             await chunks.sweep_temp_files(report.cutoff)
+        lease.check()
+        async with store.write() as tx:          # releases older than any reader: moot
+            await tx.prune_releases(report.released_cutoff)
         report.seconds = now() - started
         return report
+
+
+async def _oldest_operation(store: ManifestStore,
+                            now: Callable[[], float]) -> tuple[float, int]:
+    """Start of the oldest active operation (inf if none) and how many run; first drops
+    the records of operations whose process stopped renewing them or is gone."""
+    async with store.write() as tx:
+        ops = await tx.active_operations()
+        gone = {o.op_id for o in ops if o.expires_at < now() or holder_is_dead(o.holder)}
+        await tx.end_operations(gone)
+    live = [o.started_at for o in ops if o.op_id not in gone]
+    return min(live, default=float("inf")), len(live)
 
 
 async def batched(tokens: AsyncIterator[bytes], size: int) -> AsyncIterator[list[bytes]]:
@@ -133,22 +179,26 @@ async def batched(tokens: AsyncIterator[bytes], size: int) -> AsyncIterator[list
 
 
 async def _old_unreferenced(store: ManifestStore, chunks: ChunkStore, batch: list[bytes],
-                            cutoff: float) -> tuple[dict[bytes, int], int]:
-    """Candidates of one batch -> stored size (no row as of now, not seen lately), and
-    how many unreferenced chunks were seen lately."""
+                            report: GcReport) -> tuple[dict[bytes, int], int]:
+    """Candidates of one batch -> stored size (no row as of now, not seen lately, not
+    released lately), and how many unreferenced chunks were seen or released lately."""
     async with store.read() as tx:
         referenced = await tx.referenced_tokens(batch)
+        released = await tx.released_since(batch, report.released_cutoff)
     old: dict[bytes, int] = {}
     fresh = 0
     for token in batch:
         if token in referenced:
+            continue
+        if token in released:
+            fresh += 1
             continue
         try:
             info = await chunks.stat(token)
         except ChunkCorrupt:
             old[token] = 0               # unreadable header: delete_if_older still decides
             continue
-        if info is not None and info.mtime < cutoff:
+        if info is not None and info.mtime < report.cutoff:
             old[token] = info.stored_length
         elif info is not None:
             fresh += 1
@@ -166,28 +216,33 @@ async def _compact(store, lease) -> int:
     return removed
 
 
-async def _sweep(store: ManifestStore, chunks: ChunkStore, batch: list[bytes],
+async def _sweep(store: ManifestStore, chunks: ChunkStore, batch: list[bytes], lease: Lease,
                  report: GcReport) -> None:
-    old, fresh = await _old_unreferenced(store, chunks, batch, report.cutoff)
+    old, fresh = await _old_unreferenced(store, chunks, batch, report)
     report.chunks_kept_fresh += fresh
     if not old:
         return
-    async with store.write() as tx:              # point 4: rows go first, re-checked
+    lease.check()
+    async with store.write() as tx:              # point 6: rows go first, re-checked
         doomed = set(old) - await tx.referenced_tokens(old)
+        doomed -= await tx.released_since(doomed, report.released_cutoff)
         saved = await tx.chunk_records(doomed)
         await tx.delete_chunk_rows(doomed)
-    kept = set()
+    kept = set(old) - doomed
     for token in doomed:
-        if await chunks.delete(token, older_than=report.cutoff):
+        if lease.lost:
+            kept.add(token)                      # stop destroying; the rows come back below
+        elif await chunks.delete(token, older_than=report.cutoff):
             report.chunks_swept += 1
             report.bytes_freed += old[token]
         else:
             kept.add(token)
-    report.chunks_kept_fresh += len(kept)
-    present = await chunks.contains_many(sorted(kept)) if kept else set()
+    report.chunks_kept_fresh += len(kept & doomed)
+    present = await chunks.contains_many(sorted(kept & doomed)) if kept & doomed else set()
     if present:
         async with store.write() as tx:
             await tx.restore_chunk_rows(r for r in saved if r.token in present)
+    lease.check()
 
 
 async def _forget_vanished(store: ManifestStore, chunks: ChunkStore, batch: int,

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from blockstore.urls import redacted
 from chunkstore import open_chunk_store
 from manifest import open_manifest
-from services.gc import DEFAULT_GRACE_S, DEFAULT_RETOUCH_S, GcConfig, collect_garbage
+from services.gc import DEFAULT_GRACE_S, GcConfig, collect_garbage
 from services.identity import Names, bind_stores
 from services.verify import VerifyConfig, VerifyReport, verify_store
 
@@ -28,9 +27,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     gc = sub.add_parser("gc", help="compact unreadable block rows, sweep unreferenced chunks")
     _add_stores(gc)
     gc.add_argument("--grace", type=float, default=DEFAULT_GRACE_S,
-                    help="only sweep chunks not seen for this many seconds (default 3600); "
-                         f"must exceed the data planes' re-touch interval "
-                         f"({DEFAULT_RETOUCH_S:.0f} s) while uploads run")
+                    help="keep unreferenced chunks seen within this many seconds for dedup "
+                         "(default 3600); any value is safe while servers run: chunks "
+                         "that running streams use are kept regardless")
     gc.add_argument("--wait", type=float, default=60.0,
                     help="seconds to wait for a running gc/verify to finish")
     verify = sub.add_parser("verify", help="re-read every chunk, report and set aside bad ones")
@@ -50,10 +49,6 @@ def _add_stores(p: argparse.ArgumentParser) -> None:
 
 async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
     config = GcConfig(grace_s=args.grace, lease_wait_s=args.wait)
-    if args.grace < DEFAULT_RETOUCH_S:
-        print(f"blockstore gc: warning: --grace {args.grace:g} is shorter than the data "
-              f"planes' default re-touch interval ({DEFAULT_RETOUCH_S:.0f} s); only safe "
-              "while no upload runs or servers use --gc-grace <= this", file=sys.stderr)
     chunks = open_chunk_store(urls[1])
     store = await open_manifest(urls[0])
     try:
@@ -67,11 +62,12 @@ async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
     else:
         print(f"rows compacted: {report.rows_compacted}\n"
               f"chunks swept: {report.chunks_swept} ({report.bytes_freed} bytes freed)\n"
-              f"unreferenced chunks kept (seen within {args.grace:g} s): "
+              f"unreferenced chunks kept (seen within {args.grace:g} s or in use): "
               f"{report.chunks_kept_fresh}\n"
               f"rows of vanished chunks forgotten: {report.chunk_rows_forgotten}\n"
               f"temp files removed: {report.temp_files_removed} "
-              f"({report.temp_bytes_removed} bytes)")
+              f"({report.temp_bytes_removed} bytes)\n"
+              f"active operations (their chunks kept): {report.active_operations}")
     return 0
 
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
-import socket
 import time
 from typing import AsyncIterator, Callable
 
 from blockstore.errors import BlockstoreError
+from blockstore.holder import holder_is_dead, new_holder
 from manifest import ManifestStore
 
 LEASE_NAME = "chunks"
@@ -39,25 +37,6 @@ class LeaseLost(BlockstoreError):
     """Our lease expired and someone else took it; this run must stop."""
 
     reason = "MAINTENANCE_LEASE_LOST"
-
-
-def new_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def holder_is_dead(holder: str) -> bool:
-    """True only when the holder provably ran on this host and its process is gone."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class Lease:

@@ -3,7 +3,8 @@
 Each `NNNN_name.sql` file is applied once, in its own `BEGIN IMMEDIATE` transaction
 together with its row in `schema_migrations`, so several processes starting on one
 database at once apply each migration exactly once. Statements are separated by
-`;` at the end of a line (the files hold no triggers or string literals with `;`).
+`;` at the end of a line (no string literal ends a line with `;`, and a trigger keeps
+the `;` inside its body off the end of a line).
 """
 
 from __future__ import annotations
