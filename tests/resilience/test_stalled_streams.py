@@ -140,12 +140,25 @@ def test_a_stalled_stream_times_out_commits_nothing_and_frees_its_slot(idle_clie
     assert len(listing(a.dp, volume_id=va)) == 1
 
 
-def test_a_few_accounts_cannot_exhaust_the_global_cap(server, clients):
-    a, b, c = clients(), clients(), clients()
+@pytest.fixture
+def fresh_clients(tmp_path_factory):
+    """A server of this test's own: slots that an earlier test's cancelled streams still
+    hold (the server frees them asynchronously) must not change the count here."""
+    proc = start(tmp_path_factory)
+    made, make = client_maker(proc)
+    yield make
+    for c in made:
+        c.close()
+    proc.stop()
+
+
+def test_a_few_accounts_cannot_exhaust_the_global_cap(fresh_clients):
+    a, b, c = fresh_clients(), fresh_clients(), fresh_clients()
     va, vb, vc = a.volume(), b.volume(64 << 20), c.volume()
     held = [HangingStream(a, va, first=2 * i, timeout=60) for i in range(PER_ACCOUNT)]
     held += [HangingStream(b, vb, first=2 * i, timeout=60) for i in range(2)]
     try:
+        assert all(s.taken for s in held), "every held stream holds a slot before the probe"
         refused = refusal(b, vb)
         assert failure(refused) == ("RESOURCE_EXHAUSTED", "TOO_MANY_UPLOAD_STREAMS")
         upload_one(c, vc, 0)        # a newcomer's first stream still finds a slot
