@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from blockstore.v1 import common_pb2
 from clients import render
+from clients.cli import UsageError
 from clients.commands import _args
 from clients.sizes import format_size
 
@@ -11,7 +12,9 @@ from clients.sizes import format_size
 def register(subparsers, common) -> None:
     group = _args.add_group(subparsers, "snapshot", "manage snapshots")
     p = group.add_parser("create", parents=[common], help="snapshot a volume")
-    p.add_argument("volume_id")
+    p.add_argument("volume_id", nargs="?", help="the volume (or --volume)")
+    p.add_argument("--volume", dest="volume_flag", metavar="VOLUME_ID",
+                   help="the volume, as a flag (same as the positional argument)")
     p.add_argument("--mode", choices=["point-in-time", "upload"], default="point-in-time",
                    help="point-in-time freezes the remote volume; upload starts a backup")
     p.add_argument("--description", default="")
@@ -37,7 +40,9 @@ def register(subparsers, common) -> None:
 
 
 async def create(client, args) -> None:
-    snap = await client.create_snapshot(args.volume_id, mode=args.mode,
+    if bool(args.volume_id) == bool(args.volume_flag):
+        raise UsageError("give the volume once: `snapshot create VOLUME_ID` or `--volume VOLUME_ID`")
+    snap = await client.create_snapshot(args.volume_id or args.volume_flag, mode=args.mode,
                                         idempotency_key=args.idempotency_key,
                                         description=args.description, labels=dict(args.label))
     render.emit(args, render.to_dict(snap), lambda: _fields(snap))

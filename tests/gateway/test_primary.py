@@ -43,7 +43,7 @@ def test_ext4_image_copied_in_snapshotted_downloaded_checks_clean(env, gateways,
     run("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", str(image), gw.uri)
     run("qemu-img", "compare", "-f", "raw", "-F", "raw", str(image), gw.uri)
     snap = json.loads(cli(env, "snapshot", "create", volume, "--json").stdout)
-    snapshot_id = snap.get("snapshot_id") or snap["snapshot"]["snapshot_id"]
+    snapshot_id = snap["snapshot_id"]
     out = tmp_path / "down.img"
     cli(env, "download", "--snapshot", snapshot_id, str(out))
     run("e2fsck", "-fn", str(out))
@@ -146,3 +146,22 @@ def test_service_unavailable_mid_flush_fails_with_eio_and_keeps_dirty_data(tmp_p
         assert down.read_bytes()[:CHUNK] == b"\x44" * CHUNK
     finally:
         server.stop()
+
+
+def test_a_snapshot_of_a_disk_in_use_holds_everything_flushed_before_it(env, gateways, tmp_path):
+    volume = create_volume(env, "4M")
+    gw = gateways(env, volume)
+    c = RawNbd(*gw.host_port)
+    c.go()
+    assert c.call(p.CMD_WRITE, 0, CHUNK, b"\x0a" * CHUNK)[0] == 0
+    assert c.call(p.CMD_WRITE, 5 * CHUNK + 7, 3000, b"\x0b" * 3000, flags=p.CMD_FLAG_FUA)[0] == 0
+    assert c.call(p.CMD_FLUSH)[0] == 0
+    snap = json.loads(cli(env, "snapshot", "create", "--volume", volume, "--json").stdout)
+    assert c.call(p.CMD_WRITE, 0, CHUNK, b"\x0c" * CHUNK)[0] == 0     # after: not in it
+    assert c.call(p.CMD_FLUSH)[0] == 0
+    out = tmp_path / "snap.img"
+    cli(env, "download", "--snapshot", snap["snapshot_id"], str(out))
+    data = out.read_bytes()
+    assert data[:CHUNK] == b"\x0a" * CHUNK
+    assert data[5 * CHUNK + 7:5 * CHUNK + 3007] == b"\x0b" * 3000
+    assert data[5 * CHUNK:5 * CHUNK + 7] == bytes(7)
