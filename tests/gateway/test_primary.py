@@ -165,3 +165,33 @@ def test_a_snapshot_of_a_disk_in_use_holds_everything_flushed_before_it(env, gat
     assert data[:CHUNK] == b"\x0a" * CHUNK
     assert data[5 * CHUNK + 7:5 * CHUNK + 3007] == b"\x0b" * 3000
     assert data[5 * CHUNK:5 * CHUNK + 7] == bytes(7)
+
+
+def test_writes_of_a_failed_flush_survive_kill9_and_are_committed_after_restart(
+        tmp_path, gateways):
+    port = free_port()
+    server = ServerProcess(["serve", "--data-dir", str(tmp_path / "data"),
+                            "--listen", f"127.0.0.1:{port}"]).start()
+    try:
+        account = create_account("gw-failed-flush", data_dir=tmp_path / "data")
+        env = cli_env(server.address, account["token"])
+        volume = create_volume(env, "4M")
+        gw = gateways(env, volume, "--timeout", "2")
+        c = RawNbd(*gw.host_port)
+        c.go()
+        assert c.call(p.CMD_WRITE, 0, 4096, b"\x71" * 4096)[0] == 0
+        server.stop()
+        assert c.call(p.CMD_FLUSH)[0] == p.EIO            # the log moved to a new segment
+        assert c.call(p.CMD_WRITE, 4096, 4096, b"\x72" * 4096)[0] == 0
+        gw.stop(signal.SIGKILL)
+        server.start()
+        gw = gateways(env, volume, cache_dir=tmp_path / "cache")
+        assert any("replayed 2 logged writes" in line for line in gw.output)
+        c = RawNbd(*gw.host_port)
+        c.go()
+        assert c.call(p.CMD_FLUSH)[0] == 0
+        down = tmp_path / "vol.img"
+        cli(env, "download", "--volume", volume, str(down))
+        assert down.read_bytes()[:8192] == b"\x71" * 4096 + b"\x72" * 4096
+    finally:
+        server.stop()
