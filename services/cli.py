@@ -1,6 +1,7 @@
 """Server and admin commands of the `blockstore` console script.
 
     blockstore serve [--data-dir DIR] [--listen HOST:PORT] [--init]   both planes, one process
+    (every server command also takes --config FILE, --metrics-listen, --log-format)
     blockstore control-plane --db URL [--listen HOST:PORT]
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sqlite3
 import sys
 from pathlib import Path
@@ -25,7 +25,9 @@ from manifest import ManifestStore, open_manifest
 from services import gc_cli, server
 from services.accounts import create_account, has_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
+from services.configfile import settings_defaults
 from services.identity import StoreRefused
+from services.logformat import FORMATS, configure_logging
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DATA_DIR = Path("./data")
@@ -72,14 +74,25 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--tls-key", type=Path)
     p.add_argument("--tls-client-ca", type=Path, help="require client certificates (mTLS)")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-format", default="text", choices=FORMATS,
+                   help="text (default) or json: one JSON object per line")
+    p.add_argument("--metrics-listen", default="",
+                   help="serve Prometheus metrics at http://HOST:PORT/metrics (port 0: pick)")
+    p.add_argument("--config", type=Path,
+                   help="TOML file of settings (keys are the long flag names); the "
+                        "environment (BLOCKSTORE_<FLAG>) and flags override it")
+
+
+SERVER_COMMANDS = {"serve": ("both planes in one process", True),
+                   "control-plane": ("ControlPlaneService only", False),
+                   "data-plane": ("DataPlaneService only", True)}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="blockstore")
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_common(sub.add_parser("serve", help="both planes in one process"), chunks=True)
-    _add_common(sub.add_parser("control-plane", help="ControlPlaneService only"), chunks=False)
-    _add_common(sub.add_parser("data-plane", help="DataPlaneService only"), chunks=True)
+    for name, (text, chunks) in SERVER_COMMANDS.items():
+        _add_common(sub.add_parser(name, help=text), chunks=chunks)
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True)
     create = account.add_parser("create", help="create an account and print its token")
@@ -115,7 +128,8 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         stream_idle_timeout_s=getattr(args, "stream_idle_timeout", 30.0),
                         min_free_bytes=args.min_free, max_connections=args.max_connections,
                         max_connection_idle_s=args.max_connection_idle,
-                        max_pending_snapshots_per_account=args.max_pending_snapshots_per_account)
+                        max_pending_snapshots_per_account=args.max_pending_snapshots_per_account,
+                        metrics_listen=args.metrics_listen)
 
 
 async def _first_start_banner(store: ManifestStore) -> str | None:
@@ -158,14 +172,25 @@ async def _maintenance(args: argparse.Namespace) -> int:
     return await run(args, _urls(args))
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Flags, over BLOCKSTORE_* environment variables, over --config, over defaults."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command in SERVER_COMMANDS:
+        sub = parser._subparsers._group_actions[0].choices[args.command]
+        sub.set_defaults(**settings_defaults(sub, args.config))
+        args = parser.parse_args(argv)
+    return args
+
+
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiosqlite logs every statement with its parameters at DEBUG: token hashes, ids,
-    # labels. --log-level DEBUG is for our own loggers; keep that one at INFO or above.
-    sql_log = logging.getLogger("aiosqlite")
-    sql_log.setLevel(max(logging.INFO, logging.getLogger().level))
+    try:
+        args = _parse(argv)
+        configure_logging(getattr(args, "log_level", "WARNING"),
+                          getattr(args, "log_format", "text"))
+    except ValueError as err:
+        print(f"blockstore: error: {err}", file=sys.stderr)
+        return 2
     try:
         if args.command == "account":
             asyncio.run(_account_create(args))

@@ -38,6 +38,7 @@ class ServerConfig:
     min_free_bytes: int = 64 << 20                 # free-space reserve (services/space.py)
     max_connections: int = 0                       # 0: from the fd limit (services/connections.py)
     max_connection_idle_s: float = 300.0           # a connection with no call is closed after
+    metrics_listen: str = ""                       # HOST:PORT of /metrics; "": none
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:

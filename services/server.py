@@ -26,6 +26,8 @@ from manifest import ManifestStore, open_manifest
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.connections import connection_options
+from services.metrics import Metrics, MetricsInterceptor
+from services.metrics_http import start_metrics_server
 from services.gc import GcConfig, retouch_after_for, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services.identity import Names, bind_stores
@@ -42,6 +44,7 @@ class Running:
     store: ManifestStore
     health: health.aio.HealthServicer
     closers: list = field(default_factory=list)
+    metrics_port: int = 0
 
     async def stop(self, grace: float | None) -> None:
         # Watchers of grpc.health.v1 (load balancers) hear NOT_SERVING first, then the
@@ -127,7 +130,10 @@ async def _check_binding(config: ServerConfig, store: ManifestStore) -> None:
 async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                     store: ManifestStore, closers: list) -> Running:
     reserve = SpaceReserve.for_urls(config.db_url, config.chunks_url, config.min_free_bytes)
-    server = grpc.aio.server(interceptors=[EdgeInterceptor(AccountResolver(store)),
+    metrics = Metrics()
+    # Metrics first: the outermost interceptor sees the status the client sees.
+    server = grpc.aio.server(interceptors=[MetricsInterceptor(metrics),
+                                           EdgeInterceptor(AccountResolver(store)),
                                            SpaceReserveInterceptor(reserve)],
                              options=_server_options(config))
     names = []
@@ -144,10 +150,24 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     reflection.enable_server_reflection([*names, health.SERVICE_NAME,
                                          reflection.SERVICE_NAME], server)
     port = _bind(server, config)
+    metrics_port = await _start_metrics(metrics, config, closers)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, store, health_servicer, closers)
+    return Running(server, port, store, health_servicer, closers, metrics_port)
+
+
+async def _start_metrics(metrics: Metrics, config: ServerConfig, closers: list) -> int:
+    if not config.metrics_listen:
+        return 0
+    http, port = await start_metrics_server(metrics, config.metrics_listen)
+
+    async def close() -> None:
+        http.close()
+        await http.wait_closed()
+
+    closers.append(close)
+    return port
 
 
 def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
@@ -174,6 +194,10 @@ async def serve_forever(config: ServerConfig, first_start=None) -> None:
     running = await start(config)
     host = config.listen.rpartition(":")[0]
     print(f"blockstore: listening on {host}:{running.port}", flush=True)
+    if running.metrics_port:
+        metrics_host = config.metrics_listen.rpartition(":")[0]
+        print(f"blockstore: metrics on http://{metrics_host}:{running.metrics_port}/metrics",
+              flush=True)
     banner = await first_start(running.store) if first_start else None
     if banner:
         print(banner, flush=True)
