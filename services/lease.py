@@ -8,15 +8,20 @@ both take the row `gc_lease("chunks")` in a write transaction:
 
 - it is free if absent, expired, or held by a process of this host that no longer
   exists (a kill -9 leaves the row behind; its holder is "host:pid:nonce");
-- the holder renews it every `ttl / 3` while it works, so a long run keeps it and a
+- the holder renews it every `ttl / 4` while it works, so a long run keeps it and a
   crashed one on another host loses it after `ttl`;
-- a holder that finds it lost (renewal saw another holder) stops at its next step.
+- a holder stops trusting its lease half a ttl after the last renewal that succeeded
+  began: a renewal that fails (an error, or another holder in the row) marks it lost at
+  once, and one that hangs (the database write lock held elsewhere) lets that deadline
+  pass. So a holder that cannot renew stops its destructive work (`check()` before each
+  step) at least half a ttl before anyone else can take the lease over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import AsyncIterator, Callable
 
@@ -25,6 +30,7 @@ from blockstore.holder import holder_is_dead, new_holder
 from manifest import ManifestStore
 
 LEASE_NAME = "chunks"
+log = logging.getLogger("blockstore.lease")
 
 
 class LeaseBusy(BlockstoreError):
@@ -40,15 +46,33 @@ class LeaseLost(BlockstoreError):
 
 
 class Lease:
-    """The held lease; `check()` raises LeaseLost once renewal found it taken."""
+    """The held lease; `check()` raises LeaseLost once it can no longer be trusted."""
 
-    def __init__(self, holder: str) -> None:
-        self.holder = holder
-        self.lost = False
+    def __init__(self, holder: str, ttl_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.holder, self.ttl_s, self._clock = holder, ttl_s, clock
+        self._trusted_until = clock() + ttl_s / 2
+        self._why = ""
+
+    def renewing(self) -> float:
+        """Call before a renewal; pass the result to `renewed` once it committed."""
+        return self._clock()
+
+    def renewed(self, began: float) -> None:
+        self._trusted_until = began + self.ttl_s / 2
+
+    def fail(self, why: str) -> None:
+        self._why = self._why or why
+
+    @property
+    def lost(self) -> bool:
+        return bool(self._why) or self._clock() >= self._trusted_until
 
     def check(self) -> None:
         if self.lost:
-            raise LeaseLost(f"maintenance lease of {self.holder} expired and was taken over")
+            why = self._why or "it could not be renewed in time"
+            raise LeaseLost(f"maintenance lease of {self.holder} is lost ({why}); "
+                            "this run stopped before another could take it over")
 
 
 async def try_take(store: ManifestStore, holder: str, ttl_s: float,
@@ -62,15 +86,22 @@ async def try_take(store: ManifestStore, holder: str, ttl_s: float,
         return True
 
 
-async def _renew(store: ManifestStore, lease: Lease, ttl_s: float) -> None:
-    while True:
-        await asyncio.sleep(ttl_s / 3)
-        async with store.write() as tx:
-            current = await tx.get_lease(LEASE_NAME)
-            if current is None or current[0] != lease.holder:
-                lease.lost = True
-                return
-            await tx.put_lease(LEASE_NAME, lease.holder, time.time() + ttl_s)
+async def _renew(store: ManifestStore, lease: Lease) -> None:
+    while not lease.lost:
+        await asyncio.sleep(lease.ttl_s / 4)
+        began = lease.renewing()
+        try:
+            async with store.write() as tx:
+                current = await tx.get_lease(LEASE_NAME)
+                if current is None or current[0] != lease.holder:
+                    lease.fail(f"taken over by {current[0] if current else 'nobody'}")
+                    return
+                await tx.put_lease(LEASE_NAME, lease.holder, time.time() + lease.ttl_s)
+        except Exception as err:                 # never swallowed: the run must stop
+            lease.fail(f"renewal failed: {err}")
+            log.warning("maintenance lease renewal failed; stopping this run", exc_info=True)
+            return
+        lease.renewed(began)
 
 
 @contextlib.asynccontextmanager
@@ -79,13 +110,16 @@ async def maintenance_lease(store: ManifestStore, *, ttl_s: float = 60.0,
     """Hold the lease for the block; wait up to `wait_s` for it, else LeaseBusy."""
     holder = new_holder()
     deadline = time.monotonic() + wait_s
+    began = time.monotonic()
     while not await try_take(store, holder, ttl_s):
         if time.monotonic() >= deadline:
             raise LeaseBusy("another gc or verify run holds the maintenance lease; "
                             "try again when it has finished")
         await asyncio.sleep(poll_s)
-    lease = Lease(holder)
-    renewer = asyncio.create_task(_renew(store, lease, ttl_s))
+        began = time.monotonic()
+    lease = Lease(holder, ttl_s)
+    lease.renewed(began)
+    renewer = asyncio.create_task(_renew(store, lease))
     try:
         yield lease
     finally:

@@ -73,7 +73,8 @@ class VerifyReport:
 
 async def verify_store(store: ManifestStore, chunks: ChunkStore,
                        config: VerifyConfig = VerifyConfig()) -> VerifyReport:
-    async with maintenance_lease(store, ttl_s=config.lease_ttl_s, wait_s=config.lease_wait_s):
+    async with maintenance_lease(store, ttl_s=config.lease_ttl_s,
+                                 wait_s=config.lease_wait_s) as lease:
         report = VerifyReport()
         async with store.read() as tx:
             report.integrity = await tx.integrity_check()
@@ -81,6 +82,7 @@ async def verify_store(store: ManifestStore, chunks: ChunkStore,
         bad.update(await _missing_referenced(store, chunks, config.batch, report))
         report.problems = await _describe(store, bad)
         if config.repair and bad:
+            lease.check()                # a concurrent sweep could explain what is missing
             await _repair(store, chunks, report.problems)
             report.repaired = True
         return report
