@@ -23,9 +23,6 @@ class DataPlaneConfig:
     # References are checked against the account's chunk set in batches of this size
     # while the stream runs (fail fast), and once more in the commit transaction.
     reference_batch: int = 256
-    # A stream older than this re-touches the chunks it relied on before committing, so
-    # GC's grace period (which must be longer) never sweeps them under it.
-    retouch_after_s: float = 300.0
     # Fairness: UploadBlocks streams one account may have open at once on this process
     # (each holds up to `upload_window` chunks in memory). Beyond it a new stream is
     # RESOURCE_EXHAUSTED with a RetryInfo of `limit_retry_after_s`.

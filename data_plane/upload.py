@@ -23,7 +23,6 @@ retryable) and removes it.
 from __future__ import annotations
 
 import asyncio
-import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -70,7 +69,6 @@ class UploadSession:
         self._unchecked: list[bytes] = []
         self._reference_blocks = 0
         self._incoming: dict[bytes, int] = {}             # checksum -> length of data blocks
-        self._relied_on: dict[bytes, float] = {}          # token -> when last put/touched
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
@@ -127,7 +125,6 @@ class UploadSession:
             self.result.dedup_hits += 1
             return
         self._new[token] = (len(prepared.plain), len(payload))
-        self._relied_on[token] = time.monotonic()
         if not await self._account_holds(token):
             # New to the caller, whether or not another account stores it: written and
             # charged like any new chunk, and with the same work, so neither the reply
@@ -174,8 +171,11 @@ class UploadSession:
             known, lengths = await _known(tx, self.target.account_id, wanted)
         for token in wanted:
             offset, length = self._refs[token]
-            self._relied_on[token] = time.monotonic()
-            if token not in known or not await self.chunks.touch(token):
+            # The touch, after this stream's record committed, is what keeps the chunk
+            # from GC until the stream ends (services/gc.py, point 3). At commit (`tx`)
+            # the record still stands, so the chunk is still there: no file I/O while
+            # the write lock is held, only the account check.
+            if token not in known or (tx is None and not await self.chunks.touch(token)):
                 raise UnknownChunkReference(
                     f"block at offset {offset} of {self.target.name} references chunk "
                     f"{token.hex()}, which this account does not hold; send its data",
@@ -198,7 +198,6 @@ class UploadSession:
                                      f"{len(self._rows)}; nothing was written",
                                      expected=self.expected_blocks, received=len(self._rows))
         await self._check_references(self._unchecked)
-        await self._refresh_old_touches()
         t = self.target
         async with self.store.write() as tx:
             await check_target(tx, t.account_id, "" if t.snapshot_id else t.volume_id,
@@ -220,22 +219,6 @@ class UploadSession:
                                  "active operation, so garbage collection may have taken "
                                  "chunks it relies on; retry the stream")
         await operations.end_in(tx, op)
-
-    async def _refresh_old_touches(self) -> None:
-        """Re-touch chunks this stream relied on long ago, just before it commits.
-
-        Garbage collection never sweeps a chunk seen within its grace period. A stream
-        that runs longer than `retouch_after_s` refreshes what it relied on early, so
-        the grace period only has to cover the moments between this and the commit.
-        A chunk that vanished meanwhile fails the stream with a retryable error.
-        """
-        stale = time.monotonic() - self.config.retouch_after_s
-        for token, seen in list(self._relied_on.items()):
-            if seen < stale and not await self.chunks.touch(token):
-                raise ChunkCollected(f"chunk {token.hex()} of {self.target.name} was garbage-"
-                                     "collected while this stream ran; retry the stream",
-                                     token=token.hex())
-            self._relied_on[token] = time.monotonic()
 
     async def _commit(self, tx: ManifestTx) -> None:
         now = self.config.clock.now_us()

@@ -48,8 +48,8 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
         p.add_argument("--gc-interval", type=float, default=0.0,
                        help="run garbage collection every SECONDS (0: never, the default)")
         p.add_argument("--gc-grace", type=float, default=3600.0,
-                       help="GC sweeps only chunks not seen for SECONDS; uploads re-touch "
-                            "chunks held longer than min(300, grace/4)")
+                       help="GC keeps unreferenced chunks seen within SECONDS (for dedup); "
+                            "chunks running streams use are kept regardless")
         p.add_argument("--max-upload-streams-per-account", type=int, default=16,
                        help="concurrent UploadBlocks streams per account on this process")
         p.add_argument("--max-upload-streams", type=int, default=64,

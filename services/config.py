@@ -29,7 +29,7 @@ class ServerConfig:
     tls: TlsConfig | None = None
     init: bool = False              # --init: bind the chunk store to a new, empty manifest
     gc_interval_s: float = 0.0      # periodic GC in data-plane processes; 0: off
-    gc_grace_s: float = 3600.0      # see services/gc.py: uploads re-touch at grace / 4
+    gc_grace_s: float = 3600.0      # see services/gc.py: dedup window, not a safety margin
     # Per-account fairness caps (docs/limits.md); validated by the plane configs.
     max_upload_streams_per_account: int = 16       # per data-plane process
     max_upload_streams: int = 64                   # per data-plane process, all accounts

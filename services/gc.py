@@ -86,7 +86,6 @@ from services.lease import Lease, LeaseBusy, maintenance_lease
 
 log = logging.getLogger("blockstore.gc")
 DEFAULT_GRACE_S = 3600.0
-DEFAULT_RETOUCH_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -104,11 +103,6 @@ class GcConfig:
             raise ValueError(f"GC clock slack must be >= 0 seconds, got {self.clock_slack_s}")
         if self.batch < 1 or self.lease_ttl_s <= 0 or self.lease_wait_s < 0:
             raise ValueError("GC batch must be >= 1, lease ttl > 0, lease wait >= 0")
-
-
-def retouch_after_for(grace_s: float, default: float = DEFAULT_RETOUCH_S) -> float:
-    """The data plane's re-touch interval that a grace period needs (see point 3)."""
-    return min(default, grace_s / 4)
 
 
 @dataclass

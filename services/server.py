@@ -28,7 +28,7 @@ from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.connections import connection_options
 from services.metrics import Metrics, MetricsInterceptor
 from services.metrics_http import start_metrics_server
-from services.gc import GcConfig, retouch_after_for, run_periodically
+from services.gc import GcConfig, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services.identity import Names, bind_stores
 
@@ -68,9 +68,7 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
     from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
-    # Uploads re-touch chunks held longer than a quarter of the GC grace (services/gc.py).
     dp_config = DataPlaneConfig(
-        retouch_after_s=retouch_after_for(config.gc_grace_s),
         max_upload_streams_per_account=config.max_upload_streams_per_account,
         max_upload_streams=config.max_upload_streams,
         stream_idle_timeout_s=config.stream_idle_timeout_s)
