@@ -83,7 +83,8 @@ class LocalChunkStore:
         path = self.path_of(token)
         if older_than is None:
             return await self._run(_unlink, path)
-        return await self._run(local_io.delete_if_older, bytes(token), path, older_than)
+        return await self._run(local_io.delete_if_older, bytes(token), path, older_than,
+                               self.fsync)
 
     async def iter_tokens(self) -> AsyncIterator[bytes]:
         """Lists one top-level prefix directory per executor call to bound memory."""
@@ -115,10 +116,12 @@ class LocalChunkStore:
 
     async def sweep_temp_files(self, older_than: float) -> tuple[int, int]:
         """Remove `.tmp-*`/`.trash-*` files (crash leftovers) last modified before
-        `older_than`; returns (files, bytes). One prefix directory per executor call."""
+        `older_than`; returns (files, bytes). A chunk found only under a trash name (a
+        delete that crashed half-way) gets its name back first, whatever its age. One
+        prefix directory per executor call."""
         files = size = 0
         for top in await self._run(_subdirs, self.chunks_dir):
-            n, b = await self._run(_sweep_temp_under, top, older_than)
+            n, b = await self._run(_sweep_temp_under, top, older_than, self.fsync)
             files, size = files + n, size + b
         return files, size
 
@@ -155,12 +158,14 @@ def _tokens_under(top: Path) -> list[bytes]:
     ]
 
 
-def _sweep_temp_under(top: Path, older_than: float) -> tuple[int, int]:
+def _sweep_temp_under(top: Path, older_than: float, durable: bool) -> tuple[int, int]:
     files = size = 0
     for sub in _subdirs(top):
         for entry in os.scandir(sub):
             if not entry.name.startswith((TEMP_PREFIX, TRASH_PREFIX)):
                 continue
+            if entry.name.startswith(TRASH_PREFIX):
+                local_io.restore_trash(Path(entry.path), durable)
             try:
                 st = entry.stat()
                 if st.st_mtime < older_than:

@@ -18,7 +18,7 @@ from pathlib import Path
 from blockstore.errors import ChunkCorrupt, ChunkMissing
 
 from chunkstore.fileformat import HEADER_SIZE, TRASH_PREFIX, Header, pack_header
-from chunkstore.fileformat import temp_name, unpack_header
+from chunkstore.fileformat import is_chunk_name, temp_name, unpack_header
 from chunkstore.protocol import Compression
 from chunkstore.verify import corrupt
 
@@ -161,12 +161,16 @@ def put_file(
         tmp.unlink(missing_ok=True)
 
 
-def delete_if_older(token: bytes, path: Path, older_than: float) -> bool:
+def delete_if_older(token: bytes, path: Path, older_than: float, durable: bool = True) -> bool:
     """GC delete that can not lose a chunk a concurrent put has just refreshed.
 
     The chunk is first renamed aside (atomic); a put that refreshed its mtime before the
     rename is seen in the renamed file's mtime and the chunk is put back, and a put after
-    the rename finds it absent and writes it again.
+    the rename finds it absent and writes it again. A put-back is made durable (the
+    directory fsynced) before the trash name goes: otherwise a power cut could keep the
+    unlink and lose the link, and the chunk with both names. A crash between the rename
+    and the link back leaves the chunk under its trash name only: `restore_trash`, run
+    by GC before it removes anything, puts it back.
     """
     trash = path.parent / temp_name(token, TRASH_PREFIX)
     try:
@@ -175,11 +179,40 @@ def delete_if_older(token: bytes, path: Path, older_than: float) -> bool:
         return False
     try:
         if os.stat(trash).st_mtime < older_than:
-            return True
-        try:
-            os.link(trash, path)
-        except FileExistsError:
-            pass
+            return True              # losing this unlink to a power cut only brings back garbage
+        _link_back(trash, path)
+        if durable:
+            fsync_dir(path.parent)
         return False
     finally:
         trash.unlink(missing_ok=True)
+
+
+def _link_back(trash: Path, path: Path) -> None:
+    try:
+        os.link(trash, path)
+    except FileExistsError:
+        pass                         # a put wrote it afresh meanwhile
+    except OSError as exc:
+        if exc.errno not in _NO_LINK:
+            raise
+        os.rename(trash, path)       # no hard links here: same content, so clobbering is fine
+
+
+def restore_trash(trash: Path, durable: bool) -> bool:
+    """Give a chunk found only under a trash name (`.trash-<token>-...`) its name back.
+
+    Left by a GC delete that crashed between its rename and its link back. The chunk may
+    have been garbage (the delete had decided) or a chunk a put had just refreshed;
+    restoring it is right in both cases: garbage is swept again by a later run.
+    """
+    final = trash.parent / trash.name[len(TRASH_PREFIX):len(TRASH_PREFIX) + 64]
+    if not is_chunk_name(final.name) or final.exists():
+        return False
+    try:
+        _link_back(trash, final)
+    except FileNotFoundError:
+        return False                 # another sweeper got there first
+    if durable:
+        fsync_dir(final.parent)
+    return True

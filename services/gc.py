@@ -46,7 +46,10 @@ runs (`active_operations`, data_plane/operations.py), and:
    just-deleted chunk. An upload that sends X's data re-adds the rows when it commits
    (and its put made X fresh). If the file turns out fresh, GC puts the rows back.
 7. Temp and trash files (`.tmp-*`, `.trash-*`) older than the cutoff are leftovers of
-   crashed puts and deletes (a live put holds its temp file for milliseconds).
+   crashed puts and deletes (a live put holds its temp file for milliseconds). They go
+   first in a run, and a chunk found only under a trash name (a delete that crashed
+   between renaming it aside and linking it back) gets its name back instead: the
+   delete may have been putting back a chunk a concurrent upload relied on.
 
 So no grace period, 0 included, can lose acknowledged data: the grace only decides how
 long unreferenced chunks nobody uses are kept (for dedup by later uploads). The one
@@ -134,14 +137,16 @@ async def collect_garbage(store: ManifestStore, chunks: ChunkStore, config: GcCo
         report = GcReport(active_operations=active,
                           cutoff=min(started - config.grace_s, held_from) - config.clock_slack_s,
                           released_cutoff=held_from - config.clock_slack_s)
+        # First: crash leftovers, so a chunk a crashed run left under a trash name has
+        # its name back before anything is marked (point 7).
+        lease.check()
+        report.temp_files_removed, report.temp_bytes_removed = \
+            await chunks.sweep_temp_files(report.cutoff)
         report.rows_compacted = await _compact(store, lease)
         async for batch in batched(chunks.iter_tokens(), config.batch):
             lease.check()
             await _sweep(store, chunks, batch, lease, report)
         await _forget_vanished(store, chunks, config.batch, lease, report)
-        lease.check()
-        report.temp_files_removed, report.temp_bytes_removed = \
-            await chunks.sweep_temp_files(report.cutoff)
         lease.check()
         async with store.write() as tx:          # releases older than any reader: moot
             await tx.prune_releases(report.released_cutoff)
