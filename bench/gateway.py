@@ -45,10 +45,10 @@ def fio(uri: str, name: str, rw: str, bs: str, qd: int, runtime: int, size: int,
 
 
 class Gateway:
-    def __init__(self, env: dict, volume: str, cache: Path) -> None:
+    def __init__(self, env: dict, volume: str, cache: Path, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [*BLOCKSTORE, "gateway", "--volume", volume, "--listen", "127.0.0.1:0",
-             "--cache-dir", str(cache), "--cache-size", "2G"],
+             "--cache-dir", str(cache), "--cache-size", "2G", *extra],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
         for line in self.proc.stdout:
             if "gateway serving " in line:
