@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 from clients.commands._args import size
-from clients.gateway.run import GatewayConfig, serve
+from clients.cli import UsageError
+from clients.gateway.run import CacheDirBusy, GatewayConfig, serve
+from clients.gateway.shadow import ShadowTooSmall
 
 DEFAULT_CACHE_SIZE = 1 << 30
 
@@ -45,7 +47,13 @@ async def run(client, args) -> int:
                            port=int(port), cache_dir=args.cache_dir, cache_size=args.cache_size,
                            json_status=args.json_status, lease_ttl=args.lease_ttl,
                            shadow=args.shadow, snapshot_every=args.snapshot_every)
-    await serve(client, config)
+    try:
+        await serve(client, config)
+    except (CacheDirBusy, ShadowTooSmall) as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:      # the listen address (in use, not local) or the cache dir
+        raise UsageError(f"gateway cannot start: {err.strerror or err}"
+                         f"{f' ({err.filename})' if err.filename else ''}") from None
     return 0
 
 

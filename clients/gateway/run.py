@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
-import logging
 import os
-import signal
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from clients.aio import AsyncClient
@@ -28,10 +25,9 @@ from clients.gateway.remote import Layout, RemoteVolume
 from clients.gateway.server import NbdServer
 from clients.gateway.shadow import DirtyMap, ShadowDisk
 from clients.gateway.shadowsync import ShadowSync
-from clients.gateway.status import Stats
+from clients.gateway.status import StatusReporter, Stats
 from clients.gateway.wal import WriteLog
 
-log = logging.getLogger("blockstore.gateway")
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
     await remote.load()
     build = _shadow if config.shadow else _primary
     async with build(client, config, remote, home, stats) as (disk, background):
-        stop = _stop_on_signals(stats, config)
+        reporter = StatusReporter(stats, config.json_status, config.status_interval)
         fenced = FencedDisk(disk, lease)
         server = NbdServer(fenced, Export(frozenset({"", volume.volume_id}), layout.size))
         host, port = await server.start(config.host, config.port)
@@ -98,16 +94,15 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
         tasks = [asyncio.create_task(job) for job in background]
         print(f"blockstore: gateway serving {stats.uri}", flush=True)
         try:
-            await _until_stopped(stop, stats, config)
+            await reporter.until_stopped()
         finally:
-            _restore_signals()
             await server.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await fenced.flush()
-            _write_status(stats, config)
+            reporter.close()
     if stats.dirty_chunks == 0 and stats.shadow_backlog_chunks == 0:
         with contextlib.suppress(Exception):
             await lease.release()   # else keep it: only this directory knows those writes
@@ -150,40 +145,3 @@ async def _shadow(client, config, remote, home, stats):
 async def _bootstrap(sync: ShadowSync) -> None:
     differ = await sync.bootstrap()
     print(f"blockstore: bootstrap found {differ} chunks to upload", file=sys.stderr, flush=True)
-
-
-def _stop_on_signals(stats: Stats, config: GatewayConfig) -> asyncio.Event:
-    """SIGTERM/SIGINT set the returned event; SIGUSR1 writes the status file now."""
-    loop, stop = asyncio.get_running_loop(), asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, _report, stats, config)
-    return stop
-
-
-def _report(stats: Stats, config: GatewayConfig) -> None:
-    """SIGUSR1: the status file now, and one status line on stderr."""
-    _write_status(stats, config)
-    print(f"blockstore: status {json.dumps(asdict(stats), sort_keys=True)}", file=sys.stderr,
-          flush=True)
-
-
-def _restore_signals() -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
-        loop.remove_signal_handler(sig)
-
-
-async def _until_stopped(stop: asyncio.Event, stats: Stats, config: GatewayConfig) -> None:
-    while not stop.is_set():
-        _write_status(stats, config)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), config.status_interval)
-
-
-def _write_status(stats: Stats, config: GatewayConfig) -> None:
-    if config.json_status:
-        try:
-            stats.write(config.json_status)
-        except OSError as err:
-            log.warning("gateway: cannot write %s: %s", config.json_status, err.strerror)

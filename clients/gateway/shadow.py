@@ -21,6 +21,10 @@ from clients.gateway.remote import Layout
 from clients.transfer.download import fill_zeros
 
 
+class ShadowTooSmall(ValueError):
+    """The shadow file can not hold the volume."""
+
+
 class DirtyMap:
     """One byte per chunk in a file: 1 means the service may lack the local bytes."""
 
@@ -61,7 +65,8 @@ class ShadowDisk:
         self._fd = os.open(path, os.O_RDWR)
         if os.lseek(self._fd, 0, os.SEEK_END) < layout.size:
             os.close(self._fd)
-            raise ValueError(f"shadow file {path} is smaller than the volume ({layout.size} bytes)")
+            raise ShadowTooSmall(f"shadow file {path} is smaller than the volume "
+                                 f"({layout.size} bytes)")
         self.changed = asyncio.Event()      # set whenever a chunk becomes dirty
         self.writes_open = asyncio.Event()  # cleared while a snapshot drains the queue
         self.writes_open.set()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 
 from clients.gateway import nbdproto as p
 from tests.gateway.conftest import CHUNK, create_volume
 from tests.gateway.rawnbd import RawNbd
+from tests.serverproc import BLOCKSTORE, REPO
 
 
 def counters(path) -> dict:
@@ -50,3 +52,25 @@ def test_status_counts_cache_misses_hits_and_dirty_bytes(env, gateways, tmp_path
     line = wait_for(lambda: next((x for x in gw.output if x.startswith("blockstore: status ")), None),
                     "the SIGUSR1 status line")
     assert json.loads(line.split("status ", 1)[1])["dirty_bytes"] == CHUNK
+
+
+def test_start_up_problems_are_one_error_line_not_a_traceback(env, gateways, tmp_path):
+    volume = create_volume(env, "4M")
+    gw = gateways(env, volume, cache_dir=tmp_path / "a")
+    small = tmp_path / "small.img"
+    small.write_bytes(bytes(4096))
+    other = create_volume(env, "4M")
+    for vol, extra, message in (
+            (volume, ["--cache-dir", str(tmp_path / "a")], "is in use by another gateway"),
+            (other, ["--cache-dir", str(tmp_path / "b"), "--listen",
+                     f"127.0.0.1:{gw.host_port[1]}"], "gateway cannot start"),
+    ):
+        done = subprocess.run([*BLOCKSTORE, "gateway", "--volume", vol, *extra], env=env,
+                              capture_output=True, text=True, timeout=60, cwd=REPO)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    gw.stop(signal.SIGTERM)
+    done = subprocess.run([*BLOCKSTORE, "gateway", "--volume", volume, "--shadow", str(small),
+                           "--cache-dir", str(tmp_path / "c")], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 2 and "smaller than the volume" in done.stderr, done.stderr
