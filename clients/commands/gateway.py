@@ -8,6 +8,7 @@ from pathlib import Path
 
 from clients.commands._args import size
 from clients.cli import UsageError
+from clients.gateway.basis import StaleLog
 from clients.gateway.run import CacheDirBusy, GatewayConfig, serve
 from clients.gateway.shadow import ShadowTooSmall
 
@@ -49,7 +50,7 @@ async def run(client, args) -> int:
                            shadow=args.shadow, snapshot_every=args.snapshot_every)
     try:
         await serve(client, config)
-    except (CacheDirBusy, ShadowTooSmall) as err:
+    except (CacheDirBusy, ShadowTooSmall, StaleLog) as err:
         raise UsageError(str(err)) from None
     except OSError as err:      # the listen address (in use, not local) or the cache dir
         raise UsageError(f"gateway cannot start: {err.strerror or err}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from clients.gateway.basis import Basis, StaleLog
 from clients.gateway.cache import ChunkCache
 from clients.gateway.disk import io_error
 from clients.gateway.remote import ZERO, RemoteVolume
@@ -39,12 +40,23 @@ class CachedVolume:
         self._background: asyncio.Task | None = None
         self.write_back_at, self.dirty_limit = write_back_at, dirty_limit
 
-    async def open(self) -> int:
-        """Replays the write-back log; returns how many records it applied."""
+    async def open(self, basis: Basis) -> int:
+        """Replays the write-back log; returns how many records it applied. Refuses
+        (StaleLog) a log written against another state of the volume (see `basis`)."""
+        self.basis = basis
         records = self.log.replay()
+        allowed = basis.allowed()
+        if records and allowed is not None and self.remote.digest not in allowed:
+            raise StaleLog(
+                f"the write-back log in {self.log.dir} holds {len(records)} unflushed writes "
+                f"made before volume {self.remote.volume_id} was changed by another writer; "
+                f"replaying them would overwrite newer data. Move {self.log.dir} aside to "
+                "discard them and start again")
         for record in records:
             await self._prepare(record)
             self._apply(record)
+        if not records:
+            basis.save(self.remote.digest)
         return len(records)
 
     async def read(self, offset: int, length: int) -> bytes:
@@ -82,7 +94,8 @@ class CachedVolume:
         segment = await self.log.rotate()      # first: every write logged before is taken
         taken = {i: (self._gen[i], None if d is None else bytes(d)) for i, d in self.dirty.items()}
         try:
-            tokens = await self.remote.commit({i: d for i, (_, d) in taken.items()})
+            tokens = await self.remote.commit({i: d for i, (_, d) in taken.items()},
+                                              before=self._pending)
         except Exception as err:
             self.stats.flush_errors += 1
             self.stats.last_error = f"flush: {err}"
@@ -95,8 +108,12 @@ class CachedVolume:
                 del self.dirty[index], self._gen[index]
         self.stats.flushes += 1
         self.stats.chunks_uploaded += len(taken)
+        self.basis.save(self.remote.digest)
         self.log.drop_before(segment)
         self._count()
+
+    async def _pending(self, digest: int) -> None:
+        await asyncio.to_thread(self.basis.save, self.remote.digest, digest)
 
     async def _log(self, records: list[Record], fua: bool) -> None:
         for record in records:
@@ -184,7 +201,7 @@ class CachedVolume:
     async def _fetch(self, index: int) -> bytes:
         try:
             token, data = (await self.remote.fetch([index]))[index]
-            self.remote.tokens[index] = token
+            self.remote.set_token(index, token)
             if data:
                 self.cache.put_verified(token, data)   # verify_block checked it
                 self.stats.cache_bytes = self.cache.used

@@ -37,17 +37,36 @@ class Layout:
         return min(self.chunk_size, self.size - index * self.chunk_size)
 
 
+def _entry(index: int, token: bytes) -> int:
+    """One chunk's share of the state digest; zeros and holes (which read alike) add 0."""
+    if not token:
+        return 0
+    return int.from_bytes(blake3.blake3(index.to_bytes(8, "big") + token).digest(16), "big")
+
+
 class RemoteVolume:
     def __init__(self, client: AsyncClient, volume_id: str, layout: Layout) -> None:
         self.client, self.volume_id, self.layout = client, volume_id, layout
         self.tokens: dict[int, bytes] = {}       # absent: a hole (reads as zeros)
+        self.digest = 0     # XOR of _entry over the map: which state of the volume this is
 
     async def load(self) -> None:
         """Reads the volume's chunk map (ListBlocks); holes stay absent."""
-        tokens = {}
+        self.tokens, self.digest = {}, 0
         async for block in self.client.list_blocks(volume_id=self.volume_id):
-            tokens[block.offset // self.layout.chunk_size] = ZERO if block.zero else block.token
-        self.tokens = tokens
+            self.set_token(block.offset // self.layout.chunk_size,
+                           ZERO if block.zero else bytes(block.token))
+
+    def set_token(self, index: int, token: bytes) -> None:
+        self.digest ^= _entry(index, self.tokens.get(index, ZERO)) ^ _entry(index, token)
+        self.tokens[index] = token
+
+    def digest_with(self, tokens: dict[int, bytes]) -> int:
+        """The digest the map would have with `tokens` set."""
+        digest = self.digest
+        for index, token in tokens.items():
+            digest ^= _entry(index, self.tokens.get(index, ZERO)) ^ _entry(index, token)
+        return digest
 
     async def fetch(self, indices: list[int]) -> dict[int, tuple[bytes, bytes]]:
         """(token, verified plain bytes) of the given chunks; (ZERO, b"") for zero chunks."""
@@ -65,15 +84,19 @@ class RemoteVolume:
                 out[block.offset // cs] = (bytes(block.checksum), data)
         return out
 
-    async def commit(self, chunks: dict[int, bytes | None]) -> dict[int, bytes]:
-        """Uploads chunks (None: all zeros) in one stream; returns their tokens."""
+    async def commit(self, chunks: dict[int, bytes | None], before=None) -> dict[int, bytes]:
+        """Uploads chunks (None: all zeros) in one stream; returns their tokens.
+        `before(digest)` is awaited first with the digest the volume will have after."""
         order = sorted(chunks)
         blocks = await asyncio.to_thread(self._blocks, order, chunks)
+        tokens = {i: ZERO if b.zero else bytes(b.checksum) for i, b in zip(order, blocks)}
+        if before is not None:
+            await before(self.digest_with(tokens))
         reply = await self.client.upload_blocks(volume_target(self.volume_id), blocks)
-        tokens = {i: ZERO if b.zero else b.checksum for i, b in zip(order, blocks)}
         if list(reply.tokens) and len(reply.tokens) != len(order):
             raise RuntimeError("the service acknowledged a different number of blocks")
-        self.tokens.update(tokens)
+        for index, token in tokens.items():
+            self.set_token(index, token)
         return tokens
 
     def _blocks(self, order: list[int], chunks: dict[int, bytes | None]) -> list[dp.UploadBlock]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clients.aio import AsyncClient
+from clients.gateway.basis import Basis
 from clients.gateway.cache import ChunkCache
 from clients.gateway.handshake import Export
 from clients.gateway.lease import FencedDisk, LeaseKeeper, identity
@@ -115,7 +116,7 @@ async def _primary(client, config, remote, home, stats):
     wlog = WriteLog(home / "log")
     try:
         disk = CachedVolume(remote, cache, wlog, stats)
-        replayed = await disk.open()
+        replayed = await disk.open(Basis(home / "basis"))
         if replayed:
             print(f"blockstore: replayed {replayed} logged writes", file=sys.stderr, flush=True)
         yield disk, []

@@ -115,7 +115,7 @@ class ShadowSync:
             await self.client.upload_blocks(volume_target(self.remote.volume_id), blocks)
             self.stats.chunks_uploaded += len(send)
         for i in indices:
-            self.remote.tokens[i] = tokens[i]
+            self.remote.set_token(i, tokens[i])
             self.dirty.clear(i, gens[i])
 
     def _block(self, index: int, data: bytes, token: bytes, known: bool) -> dp.UploadBlock:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 
 import pytest
 
-from tests.gateway.conftest import Gateway, create_volume
+from clients.gateway import nbdproto as p
+from tests.gateway.conftest import Gateway, cli, create_volume
+from tests.gateway.rawnbd import RawNbd
 
 
 def refused(env, volume, cache_dir) -> str:
@@ -16,7 +19,7 @@ def refused(env, volume, cache_dir) -> str:
                        "--cache-dir", str(cache_dir)])
     with pytest.raises(RuntimeError) as err:
         gw.start()
-    assert gw.proc.returncode not in (0, None)
+    assert gw.proc.wait(30) not in (0, None)
     return str(err.value)
 
 
@@ -49,3 +52,31 @@ def test_a_clean_stop_releases_the_lease(env, gateways, tmp_path):
     first = gateways(env, volume, cache_dir=tmp_path / "a")
     assert first.stop(signal.SIGTERM) == 0
     gateways(env, volume, cache_dir=tmp_path / "b")      # no wait for the 30 s TTL
+
+
+def test_a_crashed_gateways_log_is_not_replayed_over_another_writers_data(
+        env, gateways, tmp_path):
+    volume = create_volume(env, "4M")
+    a = gateways(env, volume, "--lease-ttl", "2", cache_dir=tmp_path / "a")
+    c = RawNbd(*a.host_port)
+    c.go()
+    assert c.call(p.CMD_WRITE, 0, 4096, b"\x0a" * 4096)[0] == 0    # logged, never flushed
+    a.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:      # gateway b gets the volume once a's lease has run out
+        try:
+            b = gateways(env, volume, cache_dir=tmp_path / "b")
+            break
+        except RuntimeError as err:
+            assert "VOLUME_IN_USE" in str(err) and time.monotonic() < deadline
+    c = RawNbd(*b.host_port)
+    c.go()
+    assert c.call(p.CMD_WRITE, 0, 8192, b"\x0b" * 8192, flags=p.CMD_FLAG_FUA)[0] == 0
+    assert b.stop(signal.SIGTERM) == 0                                # releases the lease
+    out = refused(env, volume, tmp_path / "a")
+    assert "unflushed writes made before volume" in out and "Move" in out
+    down = tmp_path / "vol.img"
+    cli(env, "download", "--volume", volume, str(down))
+    assert down.read_bytes()[:8192] == b"\x0b" * 8192, "b's data was not overwritten"
+    shutil.move(tmp_path / "a" / volume / "log", tmp_path / "a-log-discarded")
+    gateways(env, volume, cache_dir=tmp_path / "a")                   # starts after that
