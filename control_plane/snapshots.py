@@ -8,7 +8,8 @@ from blockstore.paging import encode_token, parse_page
 from control_plane import codec, limits
 from control_plane.config import ControlPlaneConfig
 from control_plane.idempotency import run_once
-from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, SnapshotState, Volume
+from control_plane.take import take_snapshot
+from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
 from manifest.lookups import require_snapshot, require_volume
 from manifest.ordering import (complete_ready, completes_at_once,
                                require_earliest_outstanding)
@@ -35,30 +36,20 @@ class Snapshots:
                 volume = await require_volume(tx, account_id, volume_id)
                 await self._check_pending_cap(tx, volume, mode)
                 rows = await self._token_rows(tx, account_id, volume, chunk_tokens)
-                return await self._take(tx, volume, mode, rows, description, labels, now)
+                return await take_snapshot(tx, self.config.ids, volume, mode, rows, description,
+                                           labels, now)
             return await run_once(tx, account_id, "CreateSnapshot", idempotency_key, params,
                                   now, self.config.idempotency_ttl_us, create,
                                   codec.snapshot_to_json, codec.snapshot_from_json)
 
-    async def _take(self, tx: ManifestTx, volume: Volume, mode: SnapshotMode,
-                    rows: list[tuple[int, bytes]], description: str,
-                    labels: dict[str, str], now: int) -> Snapshot:
-        """Freeze the open version into a snapshot and open the next one."""
-        version = volume.open_version
-        earlier = await tx.volume_snapshots(volume.vid)
-        parent = earlier[-1].snapshot_id if earlier else volume.source_snapshot_id
-        snap = Snapshot(0, self.config.ids.new("snap"), volume.account_id, volume.vid,
-                        volume.volume_id, version, mode, SnapshotState.PENDING, 0.0,
-                        volume.size_bytes, volume.chunk_size, parent, description, now,
-                        None, dict(labels))
-        snap = await tx.insert_snapshot(snap)
-        await tx.set_open_version(volume.vid, version + 1)
-        if rows:
-            await tx.upsert_blocks(volume.vid, version, rows)
-        for done in await complete_ready(tx, volume.vid, now):
-            if done.sid == snap.sid:
-                snap = done
-        return snap
+    async def take_upload_in(self, tx: ManifestTx, volume: Volume, description: str,
+                             labels: dict[str, str], now: int) -> Snapshot:
+        """An UPLOAD snapshot of `volume` inside the caller's write transaction (the EBS
+        facade's StartSnapshot creates its volume in the same one)."""
+        limits.check_common("", labels, description)
+        await self._check_pending_cap(tx, volume, SnapshotMode.UPLOAD)
+        return await take_snapshot(tx, self.config.ids, volume, SnapshotMode.UPLOAD, [],
+                                   description, labels, now)
 
     async def _check_pending_cap(self, tx: ManifestTx, volume: Volume,
                                  mode: SnapshotMode) -> None:

@@ -42,6 +42,13 @@ class Volumes:
                                    snapshot_id=snapshot_id)
         return source
 
+    def new_volume(self, account_id: str, size: int, chunk: int, source: Snapshot | None,
+                   labels: dict[str, str], now: int) -> Volume:
+        """A validated, not yet inserted volume (the EBS facade inserts it in its own
+        transaction, next to its first snapshot)."""
+        limits.check_common("", labels)
+        return self._new_volume(account_id, size, chunk, source, labels, now)
+
     def _new_volume(self, account_id: str, size: int, chunk: int, source: Snapshot | None,
                     labels: dict[str, str], now: int) -> Volume:
         if source is None:

@@ -71,14 +71,15 @@ def _check_lineage(base: View, target: View) -> None:
 
 
 async def list_changes(store: ManifestStore, account_id: str, base_id: str, target_id: str,
-                       page_size: int, page_token: str) -> tuple[list[Change], str]:
+                       page_size: int, page_token: str,
+                       start_offset: int = 0) -> tuple[list[Change], str]:
     async with store.read() as tx:
         target = await snapshot_view(tx, account_id, target_id)
         base = await snapshot_view(tx, account_id, base_id) if base_id else None
         if base:
             _check_lineage(base, target)
-    scope = f"changes:{base_id}:{target_id}"
-    first, size = _page(target, 0, page_size, page_token, scope)
+    scope = f"changes:{base_id}:{target_id}:{start_offset}"
+    first, size = _page(target, start_offset, page_size, page_token, scope)
     changes, next_index = await _scan(store, base, target, first, size)
     return changes, encode_token(next_index, scope) if next_index is not None else ""
 

@@ -10,13 +10,14 @@ from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volu
 from manifest.sqlite_common import (SNAPSHOT_SELECT, VOLUME_COLS, _batches, _snapshot,
                                     _volume)
 from manifest.sqlite_identity import IdentityQueries
+from manifest.sqlite_keys import AccessKeyQueries
 from manifest.sqlite_leases import VolumeLeaseQueries
 from manifest.sqlite_maintenance import MaintenanceQueries
 from manifest.sqlite_operations import OperationQueries
 
 
 class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-               OperationQueries):
+               OperationQueries, AccessKeyQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

@@ -23,7 +23,7 @@ from clients.sizes import parse_size
 from blockstore.errors import BlockstoreError
 from manifest import ManifestStore, open_manifest
 from services import gc_cli, server
-from services.accounts import create_account, has_accounts
+from services.accounts import create_account, create_account_with_key, has_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
 from services.configfile import settings_defaults
 from services.identity import StoreRefused
@@ -57,6 +57,9 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
                             "(bounds upload memory)")
         p.add_argument("--stream-idle-timeout", type=float, default=30.0,
                        help="an UploadBlocks stream silent for SECONDS is closed")
+        p.add_argument("--ebs-listen", default="",
+                       help="serve the EBS direct APIs (SigV4, service ebs) on HOST:PORT "
+                            "(port 0: pick one); docs/ebs.md")
     p.add_argument("--max-pending-snapshots-per-account", type=int, default=64,
                    help="snapshots one account may have pending at once")
     p.add_argument("--min-free", type=parse_size, default=64 << 20,
@@ -129,7 +132,8 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         min_free_bytes=args.min_free, max_connections=args.max_connections,
                         max_connection_idle_s=args.max_connection_idle,
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account,
-                        metrics_listen=args.metrics_listen)
+                        metrics_listen=args.metrics_listen,
+                        ebs_listen=getattr(args, "ebs_listen", ""))
 
 
 async def _first_start_banner(store: ManifestStore) -> str | None:
@@ -152,16 +156,21 @@ async def _serve(args: argparse.Namespace) -> None:
 async def _account_create(args: argparse.Namespace) -> None:
     store = await open_manifest(_urls(args)[0])
     try:
-        account, token = await create_account(store, args.name, SystemClock(), RandomIds())
+        account, token, key = await create_account_with_key(store, args.name, SystemClock(),
+                                                            RandomIds())
     finally:
         await store.close()
     if args.json:
         print(json.dumps({"account_id": account.account_id, "name": account.name,
-                          "token": token}))
+                          "token": token, "access_key_id": key.access_key_id,
+                          "secret_access_key": key.secret_access_key}))
     else:
         print(f"account {account.name} ({account.account_id})\n"
               f"token (shown only now): {token}\n"
-              f"  export BLOCKSTORE_TOKEN={token}")
+              f"  export BLOCKSTORE_TOKEN={token}\n"
+              f"EBS direct access key (shown only now):\n"
+              f"  export AWS_ACCESS_KEY_ID={key.access_key_id}\n"
+              f"  export AWS_SECRET_ACCESS_KEY={key.secret_access_key}")
 
 
 async def _maintenance(args: argparse.Namespace) -> int:

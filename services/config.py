@@ -39,6 +39,7 @@ class ServerConfig:
     max_connections: int = 0                       # 0: from the fd limit (services/connections.py)
     max_connection_idle_s: float = 300.0           # a connection with no call is closed after
     metrics_listen: str = ""                       # HOST:PORT of /metrics; "": none
+    ebs_listen: str = ""                           # HOST:PORT of EBS direct (data plane); "": none
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:
@@ -54,6 +55,8 @@ class ServerConfig:
             raise ValueError("--max-connections must be >= 0 and --max-connection-idle > 0")
         if self.min_free_bytes < 0:
             raise ValueError("--min-free must be >= 0")
+        if self.ebs_listen and "data" not in self.planes:
+            raise ValueError("--ebs-listen needs the data plane (serve or data-plane)")
         if self.gc_interval_s < 0 or self.gc_grace_s <= 0:
             raise ValueError("--gc-interval must be >= 0 and --gc-grace > 0 seconds")
 

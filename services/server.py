@@ -45,6 +45,7 @@ class Running:
     health: health.aio.HealthServicer
     closers: list = field(default_factory=list)
     metrics_port: int = 0
+    ebs_port: int = 0
 
     async def stop(self, grace: float | None) -> None:
         # Watchers of grpc.health.v1 (load balancers) hear NOT_SERVING first, then the
@@ -64,7 +65,7 @@ def _server_options(config: ServerConfig) -> list[tuple[str, int]]:
 
 
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
-                          store: ManifestStore, closers: list, reserve: SpaceReserve) -> None:
+                          store: ManifestStore, closers: list, reserve: SpaceReserve):
     from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
@@ -77,6 +78,7 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
     if config.gc_interval_s > 0:
         closers.append(_start_gc(config, store))
+    return servicer
 
 
 def _start_gc(config: ServerConfig, store: ManifestStore):
@@ -134,14 +136,14 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                                            EdgeInterceptor(AccountResolver(store)),
                                            SpaceReserveInterceptor(reserve)],
                              options=_server_options(config))
-    names = []
+    names, data_plane = [], None
     if "control" in config.planes:
         servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config),
                                         VolumeLeases(store, cp_config))
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:
-        await _add_data_plane(server, config, store, closers, reserve)
+        data_plane = await _add_data_plane(server, config, store, closers, reserve)
         names.append(DP_NAME)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -149,10 +151,31 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                                          reflection.SERVICE_NAME], server)
     port = _bind(server, config)
     metrics_port = await _start_metrics(metrics, config, closers)
+    ebs_port = await _start_ebs(config, cp_config, store, data_plane, closers)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, store, health_servicer, closers, metrics_port)
+    return Running(server, port, store, health_servicer, closers, metrics_port, ebs_port)
+
+
+async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store: ManifestStore,
+                     data_plane, closers: list) -> int:
+    """The EBS direct facade: the control plane's domain objects and the data plane's
+    chunk store, workers and operation record, over the same manifest (docs/ebs.md)."""
+    if not config.ebs_listen:
+        return 0
+    from ebs_facade.blocks import EbsBlocks
+    from ebs_facade.routes import Facade
+    from ebs_facade.server import start_ebs_server
+    from ebs_facade.snapshots import EbsSnapshots
+
+    dp = data_plane
+    facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
+                                        Snapshots(store, cp_config)),
+                    EbsBlocks(store, dp.chunks, dp.executor, dp.config, dp.operations))
+    runner, port = await start_ebs_server(facade, config.ebs_listen)
+    closers.append(runner.cleanup)
+    return port
 
 
 async def _start_metrics(metrics: Metrics, config: ServerConfig, closers: list) -> int:
@@ -191,6 +214,9 @@ async def serve_forever(config: ServerConfig, first_start=None) -> None:
         loop.add_signal_handler(sig, stop.set)
     running = await start(config)
     host = config.listen.rpartition(":")[0]
+    if running.ebs_port:      # before "listening on", which tools wait for
+        ebs_host = config.ebs_listen.rpartition(":")[0]
+        print(f"blockstore: EBS direct on http://{ebs_host}:{running.ebs_port}", flush=True)
     print(f"blockstore: listening on {host}:{running.port}", flush=True)
     if running.metrics_port:
         metrics_host = config.metrics_listen.rpartition(":")[0]

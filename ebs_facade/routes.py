@@ -1,0 +1,164 @@
+"""The six EBS direct operations as aiohttp handlers: parse, call the domain, convert.
+
+Shapes follow botocore's `ebs` service model (2019-11-02, rest-json): ids in the path,
+scalars in `x-amz-*` headers or the query, StartSnapshot's input and every listing's
+output as JSON, block data as the raw body. The caller's account id is put on the
+request by the SigV4 middleware (ebs_facade/server.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from blockstore.errors import InvalidArgument
+from ebs_facade.blocks import EbsBlocks
+from ebs_facade.listing import changed_blocks, snapshot_blocks
+from ebs_facade.model import BLOCK_SIZE, BlockPage, size_gib
+from ebs_facade.snapshots import EbsSnapshots
+from manifest import ManifestStore, Snapshot
+
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True)
+class Facade:
+    store: ManifestStore
+    snapshots: EbsSnapshots
+    blocks: EbsBlocks
+
+
+def _int(text: str | None, name: str, default: int | None = None) -> int:
+    if text is None or text == "":
+        if default is None:
+            raise InvalidArgument(f"{name} is required")
+        return default
+    if not text.isdigit():
+        raise InvalidArgument(f"{name} {text[:40]!r} is not a non-negative integer")
+    return int(text)
+
+
+def _facade(request: web.Request) -> tuple[Facade, str]:
+    return request.app["facade"], request["account_id"]
+
+
+def _snapshot_json(snap: Snapshot, parent: str, tags: dict[str, str]) -> dict:
+    return {"SnapshotId": snap.snapshot_id, "OwnerId": snap.account_id,
+            "Status": "completed" if snap.completed else "pending",
+            "StartTime": snap.created_at / 1e6, "VolumeSize": size_gib(snap.size_bytes),
+            "BlockSize": BLOCK_SIZE, "Description": snap.description,
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+            "SseType": "none", **({"ParentSnapshotId": parent} if parent else {})}
+
+
+def _tags(body: dict) -> dict[str, str]:
+    tags = body.get("Tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+        raise InvalidArgument("Tags must be a list of {Key, Value}")
+    return {str(t.get("Key", "")): str(t.get("Value", "")) for t in tags}
+
+
+@routes.post("/snapshots")
+async def start_snapshot(request: web.Request) -> web.Response:
+    facade, account = _facade(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise InvalidArgument("the StartSnapshot body is not JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidArgument("the StartSnapshot body must be a JSON object")
+    if body.get("Encrypted") or body.get("KmsKeyArn"):
+        raise InvalidArgument("Encrypted / KmsKeyArn: this server does not encrypt snapshots")
+    size = body.get("VolumeSize")
+    if not isinstance(size, int) or size < 1:
+        raise InvalidArgument(f"VolumeSize {str(size)[:20]} must be a positive number of GiB")
+    tags = _tags(body)
+    snap = await facade.snapshots.start(account, size, str(body.get("ParentSnapshotId") or ""),
+                                        str(body.get("Description") or ""), tags,
+                                        str(body.get("ClientToken") or ""))
+    return web.json_response(_snapshot_json(snap, snap.parent_snapshot_id, snap.labels),
+                             status=201)
+
+
+@routes.put("/snapshots/{snapshot_id}/blocks/{index}")
+async def put_snapshot_block(request: web.Request) -> web.Response:
+    facade, account = _facade(request)
+    snapshot_id, h = request.match_info["snapshot_id"], request.headers
+    index = _int(request.match_info["index"], "BlockIndex")
+    data = await request.read()
+    if _int(h.get("x-amz-Data-Length"), "x-amz-Data-Length") != len(data):
+        raise InvalidArgument(f"x-amz-Data-Length of block {index} of snapshot {snapshot_id} "
+                              f"is not the {len(data)} bytes sent")
+    checksum, algorithm = h.get("x-amz-Checksum", ""), h.get("x-amz-Checksum-Algorithm", "")
+    await facade.blocks.put(account, snapshot_id, index, data, checksum, algorithm)
+    if h.get("x-amz-Progress"):
+        await facade.snapshots.report_progress(account, snapshot_id,
+                                               _int(h["x-amz-Progress"], "x-amz-Progress"))
+    return web.Response(status=201, headers={"x-amz-Checksum": checksum,
+                                             "x-amz-Checksum-Algorithm": algorithm})
+
+
+@routes.post("/snapshots/completion/{snapshot_id}")
+async def complete_snapshot(request: web.Request) -> web.Response:
+    facade, account = _facade(request)
+    h = request.headers
+    if h.get("x-amz-Checksum"):
+        raise InvalidArgument("x-amz-Checksum on CompleteSnapshot: aggregate checksums are "
+                              "not supported; each block's SHA256 was verified on arrival")
+    snap = await facade.snapshots.complete(
+        account, request.match_info["snapshot_id"],
+        _int(h.get("x-amz-ChangedBlocksCount"), "x-amz-ChangedBlocksCount"))
+    return web.json_response({"Status": "completed" if snap.completed else "pending"},
+                             status=202)
+
+
+@routes.get("/snapshots/{snapshot_id}/blocks/{index}")
+async def get_snapshot_block(request: web.Request) -> web.Response:
+    facade, account = _facade(request)
+    block = await facade.blocks.get(account, request.match_info["snapshot_id"],
+                                    _int(request.match_info["index"], "BlockIndex"),
+                                    request.query.get("blockToken", ""))
+    return web.Response(body=block.data, content_type="application/octet-stream",
+                        headers={"x-amz-Data-Length": str(len(block.data)),
+                                 "x-amz-Checksum": block.checksum,
+                                 "x-amz-Checksum-Algorithm": "SHA256"})
+
+
+def _paging(request: web.Request) -> tuple[int, int, str]:
+    q = request.query
+    return (_int(q.get("startingBlockIndex"), "startingBlockIndex", 0),
+            _int(q.get("maxResults"), "maxResults", 0), q.get("pageToken", ""))
+
+
+def _page_json(page: BlockPage, key: str, items: list[dict]) -> web.Response:
+    body = {key: items, "VolumeSize": page.volume_size_gib, "BlockSize": BLOCK_SIZE}
+    if page.next_token:
+        body["NextToken"] = page.next_token
+    return web.json_response(body)
+
+
+@routes.get("/snapshots/{snapshot_id}/blocks")
+async def list_snapshot_blocks(request: web.Request) -> web.Response:
+    facade, account = _facade(request)
+    page = await snapshot_blocks(facade.store, account, request.match_info["snapshot_id"],
+                                 *_paging(request))
+    return _page_json(page, "Blocks", [{"BlockIndex": b.index, "BlockToken": b.token}
+                                       for b in page.blocks])
+
+
+@routes.get("/snapshots/{snapshot_id}/changedblocks")
+async def list_changed_blocks(request: web.Request) -> web.Response:
+    facade, account = _facade(request)
+    first = request.query.get("firstSnapshotId", "")
+    page = await changed_blocks(facade.store, account, first,
+                                request.match_info["snapshot_id"], *_paging(request))
+    items = []
+    for c in page.blocks:
+        item = {"BlockIndex": c.index}
+        if c.first is not None:
+            item["FirstBlockToken"] = c.first
+        if c.second is not None:
+            item["SecondBlockToken"] = c.second
+        items.append(item)
+    return _page_json(page, "ChangedBlocks", items)

@@ -1,0 +1,98 @@
+"""The EBS direct HTTP endpoint: aiohttp app, SigV4 middleware, error edge, start/stop.
+
+Every request is authenticated before its handler runs (ebs_facade/sigv4.py) and the
+account id of the access key is the scope of every query, as the bearer token is for
+gRPC. Whatever a handler raises becomes an EBS error shape through the one table in
+ebs_facade/errors.py. At most `max_requests` requests are read and served at once, so
+memory stays bounded (each carries at most one 512 KiB block) whatever clients send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from blockstore.clock import Clock, SystemClock
+from ebs_facade import sigv4
+from ebs_facade.errors import ebs_error
+from ebs_facade.model import BLOCK_SIZE
+from ebs_facade.routes import Facade, routes
+from manifest import ManifestStore
+
+log = logging.getLogger("blockstore.ebs")
+MAX_BODY = BLOCK_SIZE + 64 * 1024
+
+
+class KeyResolver:
+    """access key id -> (account id, secret); positive answers cached (keys are never
+    deleted)."""
+
+    def __init__(self, store: ManifestStore) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    async def lookup(self, key_id: str) -> tuple[str, str] | None:
+        if key_id not in self._cache:
+            async with self.store.read() as tx:
+                found = await tx.access_key(key_id)
+            if found is None:
+                return None
+            self._cache[key_id] = found
+        return self._cache[key_id]
+
+
+def _error_response(exc: Exception, what: str) -> web.Response:
+    err = ebs_error(exc, what)
+    return web.Response(status=err.status, body=err.body(), content_type="application/json",
+                        headers={"x-amzn-ErrorType": err.type})
+
+
+def build_app(facade: Facade, clock: Clock, max_requests: int = 64) -> web.Application:
+    keys = KeyResolver(facade.store)
+    slots = asyncio.Semaphore(max_requests)
+
+    async def secret_of(key_id: str) -> str | None:
+        found = await keys.lookup(key_id)
+        return found[1] if found else None
+
+    @web.middleware
+    async def edge(request: web.Request, handler) -> web.StreamResponse:
+        what = f"{request.method} {request.rel_url.path}"
+        async with slots:
+            try:
+                signed = sigv4.SignedRequest(request.method, request.rel_url.raw_path,
+                                             request.rel_url.raw_query_string,
+                                             request.headers, await request.read())
+                key_id = await sigv4.verify(signed, secret_of, clock.now_us() / 1e6)
+                request["account_id"] = (await keys.lookup(key_id))[0]
+                return await handler(request)
+            except web.HTTPException as exc:
+                if exc.status >= 400:
+                    log.info("%s: %s", what, exc.reason)
+                raise
+            except Exception as exc:
+                if isinstance(exc, sigv4.SignatureRejected):
+                    log.info("%s refused: %s", what, exc)
+                return _error_response(exc, what)
+
+    app = web.Application(middlewares=[edge], client_max_size=MAX_BODY)
+    app["facade"] = facade
+    app.add_routes(routes)
+    return app
+
+
+async def start_ebs_server(facade: Facade, listen: str,
+                           clock: Clock | None = None) -> tuple[web.AppRunner, int]:
+    """Listen on HOST:PORT (port 0 picks one); returns the runner (cleanup()) and port."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"--ebs-listen {listen!r}: expected HOST:PORT")
+    runner = web.AppRunner(build_app(facade, clock or SystemClock()), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host.strip("[]"), int(port))
+    await site.start()
+    return runner, runner.addresses[0][1]
+
+

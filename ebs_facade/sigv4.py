@@ -1,0 +1,140 @@
+"""AWS Signature Version 4, verified server-side (no HTTP framework here).
+
+A request is accepted only if its `Authorization: AWS4-HMAC-SHA256 ...` header names a
+known access key, a credential scope of `<date>/<any region>/ebs/aws4_request` whose
+date is the day of `x-amz-date`, a time within `MAX_SKEW_S` of the server's clock, signs
+at least `host` and `x-amz-date`, and carries the signature we compute from the
+canonical request with that key's secret. The payload hash is `x-amz-content-sha256`
+when the client signed that header (botocore sends `UNSIGNED-PAYLOAD` for
+PutSnapshotBlock over TLS; the block's own SHA256 then protects it), else the SHA256
+of the body as received. Every refusal is the same `SignatureRejected` to the client
+(the message says which check failed, never whether the key exists).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Awaitable, Callable, Mapping
+from urllib.parse import quote, unquote
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+SERVICE = "ebs"
+MAX_SKEW_S = 15 * 60
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),"
+                   r"\s*Signature=([0-9a-f]{64})$")
+
+
+class SignatureRejected(Exception):
+    """The request is not signed by a known key, or not recently, or not for us."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    raw_path: str                 # as on the wire, percent-encoded, without the query
+    raw_query: str                # as on the wire, without "?"
+    headers: Mapping[str, str]    # names in any case
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key_id: str
+    date: str
+    region: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def parse_authorization(header: str) -> Credential:
+    match = _AUTH.match(header.strip())
+    if not match:
+        raise SignatureRejected("missing or malformed AWS4-HMAC-SHA256 Authorization header")
+    scope = match.group(1).split("/")
+    if len(scope) != 5 or scope[3] != SERVICE or scope[4] != "aws4_request":
+        raise SignatureRejected(f"credential scope must be KEY/DATE/REGION/{SERVICE}/"
+                                "aws4_request")
+    return Credential(scope[0], scope[1], scope[2], tuple(match.group(2).split(";")),
+                      match.group(3))
+
+
+def check_time(amz_date: str, credential: Credential, now_s: float) -> None:
+    try:
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise SignatureRejected("x-amz-date must be YYYYMMDDTHHMMSSZ") from None
+    if amz_date[:8] != credential.date:
+        raise SignatureRejected("credential scope date is not the day of x-amz-date")
+    if abs(signed_at.timestamp() - now_s) > MAX_SKEW_S:
+        raise SignatureRejected("request time is more than 15 minutes from the server's "
+                                "clock")
+
+
+def _canonical_query(raw_query: str) -> str:
+    pairs = []
+    for item in filter(None, raw_query.split("&")):
+        key, _, value = item.partition("=")
+        pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value), safe="-_.~")))
+    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+
+def _canonical_path(raw_path: str) -> str:
+    segments = [s for s in raw_path.split("/") if s and s != "."]
+    return quote("/" + "/".join(segments), safe="/~")
+
+
+def canonical_request(req: SignedRequest, signed: tuple[str, ...], payload_hash: str) -> str:
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    lines = [f"{name}:{' '.join(headers.get(name, '').split())}" for name in signed]
+    return "\n".join([req.method.upper(), _canonical_path(req.raw_path),
+                      _canonical_query(req.raw_query), "\n".join(lines) + "\n",
+                      ";".join(signed), payload_hash])
+
+
+def signing_key(secret: str, date: str, region: str) -> bytes:
+    key = ("AWS4" + secret).encode()
+    for part in (date, region, SERVICE, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def _payload_hash(req: SignedRequest, signed: tuple[str, ...]) -> str:
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    body_hash = hashlib.sha256(req.body).hexdigest()
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is None:
+        return body_hash
+    if "x-amz-content-sha256" not in signed:
+        raise SignatureRejected("x-amz-content-sha256 is sent but not signed")
+    if claimed != UNSIGNED_PAYLOAD and claimed != body_hash:
+        raise SignatureRejected("the body does not match x-amz-content-sha256")
+    return claimed
+
+
+async def verify(req: SignedRequest, secret_of: Callable[[str], Awaitable[str | None]],
+                 now_s: float) -> str:
+    """Check the signature; returns the access key id. `secret_of(key_id)` -> secret."""
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    cred = parse_authorization(headers.get("authorization", ""))
+    if not {"host", "x-amz-date"} <= set(cred.signed_headers) \
+            or list(cred.signed_headers) != sorted(set(cred.signed_headers)):
+        raise SignatureRejected("SignedHeaders must be sorted and include host and x-amz-date")
+    check_time(headers.get("x-amz-date", ""), cred, now_s)
+    payload = _payload_hash(req, cred.signed_headers)
+    secret = await secret_of(cred.access_key_id)
+    if secret is None:
+        raise SignatureRejected("the access key or signature is not valid")
+    canonical = canonical_request(req, cred.signed_headers, payload)
+    to_sign = "\n".join([ALGORITHM, headers["x-amz-date"],
+                         f"{cred.date}/{cred.region}/{SERVICE}/aws4_request",
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    expected = hmac.new(signing_key(secret, cred.date, cred.region), to_sign.encode(),
+                        hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, cred.signature):
+        raise SignatureRejected("the access key or signature is not valid")
+    return cred.access_key_id
