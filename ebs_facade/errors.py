@@ -5,18 +5,19 @@ header and `Message` / `Reason` from the JSON body. Domain errors of the planes 
 their meaning: another account's snapshot is ResourceNotFoundException exactly like a
 missing one, bad input is ValidationException with a Reason, a state conflict is
 ConflictException, a limit is RequestThrottledException (which clients retry), and
-anything else is InternalServerException whose message names no server path
-(services/faults.py). The few errors only this facade raises are defined here.
+anything else is InternalServerException whose message names no server path (the
+wiring passes in services/faults.py's `domain_error`, which the gRPC edge uses too). The
+few errors only this facade raises are defined here.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Callable
 
 from blockstore import errors as e
 from ebs_facade.sigv4 import SignatureRejected
-from services.faults import domain_error
 
 MAX_MESSAGE = 256     # EBS's ErrorMessage shape
 
@@ -74,10 +75,14 @@ EBS_ERROR_OF: list[tuple[type[Exception], int, str, str | None]] = [
 ]
 
 
-def ebs_error(exc: Exception, what: str) -> EbsError:
-    """The EBS error a client sees for `exc`, raised while serving operation `what`."""
+Faults = Callable[[Exception, str], e.BlockstoreError]
+
+
+def ebs_error(exc: Exception, what: str, faults: Faults) -> EbsError:
+    """The EBS error a client sees for `exc`, raised while serving operation `what`;
+    `faults` turns anything that is not a domain error into one (and logs it)."""
     if not isinstance(exc, SignatureRejected):
-        exc = domain_error(exc, what)
+        exc = faults(exc, what)
     message = getattr(exc, "message", str(exc))
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE - 3] + "..."

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from blockstore.clock import Clock, SystemClock
 from ebs_facade import sigv4
-from ebs_facade.errors import ebs_error
+from ebs_facade.errors import Faults, ebs_error
 from ebs_facade.model import BLOCK_SIZE
 from ebs_facade.routes import Facade, routes
 from manifest import ManifestStore
@@ -43,13 +43,14 @@ class KeyResolver:
         return self._cache[key_id]
 
 
-def _error_response(exc: Exception, what: str) -> web.Response:
-    err = ebs_error(exc, what)
+def _error_response(exc: Exception, what: str, faults: Faults) -> web.Response:
+    err = ebs_error(exc, what, faults)
     return web.Response(status=err.status, body=err.body(), content_type="application/json",
                         headers={"x-amzn-ErrorType": err.type})
 
 
-def build_app(facade: Facade, clock: Clock, max_requests: int = 64) -> web.Application:
+def build_app(facade: Facade, clock: Clock, faults: Faults,
+              max_requests: int = 64) -> web.Application:
     keys = KeyResolver(facade.store)
     slots = asyncio.Semaphore(max_requests)
 
@@ -75,7 +76,7 @@ def build_app(facade: Facade, clock: Clock, max_requests: int = 64) -> web.Appli
             except Exception as exc:
                 if isinstance(exc, sigv4.SignatureRejected):
                     log.info("%s refused: %s", what, exc)
-                return _error_response(exc, what)
+                return _error_response(exc, what, faults)
 
     app = web.Application(middlewares=[edge], client_max_size=MAX_BODY)
     app["facade"] = facade
@@ -83,13 +84,14 @@ def build_app(facade: Facade, clock: Clock, max_requests: int = 64) -> web.Appli
     return app
 
 
-async def start_ebs_server(facade: Facade, listen: str,
+async def start_ebs_server(facade: Facade, listen: str, faults: Faults,
                            clock: Clock | None = None) -> tuple[web.AppRunner, int]:
-    """Listen on HOST:PORT (port 0 picks one); returns the runner (cleanup()) and port."""
+    """Listen on HOST:PORT (port 0 picks one); returns the runner (cleanup()) and port.
+    `faults(exc, what)` makes a domain error of anything else a handler raises."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(f"--ebs-listen {listen!r}: expected HOST:PORT")
-    runner = web.AppRunner(build_app(facade, clock or SystemClock()), access_log=None)
+    runner = web.AppRunner(build_app(facade, clock or SystemClock(), faults), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host.strip("[]"), int(port))
     await site.start()

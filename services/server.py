@@ -26,6 +26,7 @@ from manifest import ManifestStore, open_manifest
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.connections import connection_options
+from services.faults import domain_error
 from services.metrics import Metrics, MetricsInterceptor
 from services.metrics_http import start_metrics_server
 from services.gc import GcConfig, run_periodically
@@ -173,7 +174,7 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
                                         Snapshots(store, cp_config)),
                     EbsBlocks(store, dp.chunks, dp.executor, dp.config, dp.operations))
-    runner, port = await start_ebs_server(facade, config.ebs_listen)
+    runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error)
     closers.append(runner.cleanup)
     return port
 

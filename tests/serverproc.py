@@ -31,7 +31,8 @@ def blockstore_cmd(*args: str, check: bool = True, env: dict | None = None,
 
 
 def create_account(name: str, *, data_dir: Path | None = None, db: str | None = None) -> dict:
-    """`blockstore account create NAME --json`: returns {"account_id", "token"}."""
+    """`blockstore account create NAME --json`: returns {"account_id", "name", "token",
+    "access_key_id", "secret_access_key"}."""
     where = ["--data-dir", str(data_dir)] if data_dir else ["--db", db]
     out = blockstore_cmd("account", "create", name, *where, "--json").stdout
     return json.loads(out)

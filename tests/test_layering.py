@@ -9,6 +9,9 @@ Walks every Python source with `ast` and fails on an import that crosses a layer
 - In `control_plane/` and `data_plane/` only the edge modules (`servicer*.py`,
   `convert*.py`, `wiring.py`) know gRPC or the generated stubs; domain code raises typed
   errors and deals in plain records.
+- `ebs_facade` (EBS direct over HTTP) sits beside the gRPC edge, on the planes' domain
+  code: it imports no gRPC, no stubs (it never calls our own gRPC server) and no process
+  wiring (services/ hands it what it needs), and nothing below it imports it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 GRPC = ("grpc", "grpc_status", "grpc_health", "grpc_reflection", "grpc_tools")
 STUBS = ("blockstore.v1",)
 SERVER = ("control_plane", "data_plane", "manifest", "chunkstore", "services",
-          "blockstore.errors")
+          "blockstore.errors", "ebs_facade")
 EDGE_FILES = ("servicer*.py", "convert*.py", "wiring.py")
 
 
@@ -68,7 +71,8 @@ def violations(packages: tuple[str, ...], forbidden: tuple[str, ...],
 
 def test_storage_layers_import_no_grpc_no_planes_no_services_no_clients():
     bad = violations(("chunkstore", "manifest"),
-                     GRPC + STUBS + ("control_plane", "data_plane", "services", "clients"))
+                     GRPC + STUBS + ("control_plane", "data_plane", "services", "clients",
+                                     "ebs_facade"))
     assert not bad, "storage layers reach upwards:\n" + "\n".join(bad)
 
 
@@ -89,6 +93,13 @@ def test_the_gateway_is_a_client_of_the_public_api_only():
 def test_only_edge_modules_of_the_planes_know_grpc_or_the_stubs():
     bad = violations(("control_plane", "data_plane"), GRPC + STUBS, exempt=EDGE_FILES)
     assert not bad, "plane domain code imports gRPC or stubs:\n" + "\n".join(bad)
+
+
+def test_the_ebs_facade_uses_domain_code_not_grpc_and_nothing_below_uses_it():
+    assert (REPO / "ebs_facade" / "routes.py").exists(), "ebs_facade is missing"
+    bad = violations(("ebs_facade",), GRPC + STUBS + ("services", "clients"))
+    bad += violations(("control_plane", "data_plane"), ("ebs_facade",))
+    assert not bad, "EBS facade layering broken:\n" + "\n".join(bad)
 
 
 def test_the_checker_sees_relative_and_from_imports(tmp_path, monkeypatch):

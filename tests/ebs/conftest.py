@@ -1,24 +1,28 @@
 """A `blockstore serve --ebs-listen` per module and real botocore `ebs` clients.
 
-botocore is pointed at the loopback endpoint with an account's keys, an explicit
-region and no metadata service, config files or retries, so it never looks elsewhere.
+`server` overrides the root fixture, so `account`, `cp`, `dp` and `other_account` of
+tests/conftest.py talk to the same process over gRPC. botocore is pointed at the
+loopback endpoint with an account's keys, an explicit region, no metadata service, no
+config files and no retries, so it never looks elsewhere.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
-import uuid
 
 import botocore.session
 import pytest
 from botocore.config import Config
 
-from tests.serverproc import create_account, serve
+from tests.serverproc import serve
 
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 EBS_LINE = "EBS direct on "
+BLOCK = 512 << 10
 
 
 def ebs_endpoint(proc) -> str:
@@ -35,8 +39,54 @@ def ebs_client(endpoint: str, key_id: str, secret: str, region: str = "us-east-1
                       read_timeout=60))
 
 
+def client_of(server, account: dict, **kw):
+    return ebs_client(server.ebs, account["access_key_id"], account["secret_access_key"], **kw)
+
+
+def sha(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def put(ebs, snapshot_id: str, index: int, data: bytes, **kw) -> dict:
+    return ebs.put_snapshot_block(SnapshotId=snapshot_id, BlockIndex=index, BlockData=data,
+                                  DataLength=len(data), Checksum=kw.pop("checksum", sha(data)),
+                                  ChecksumAlgorithm="SHA256", **kw)
+
+
+def get(ebs, snapshot_id: str, index: int, token: str) -> tuple[bytes, dict]:
+    reply = ebs.get_snapshot_block(SnapshotId=snapshot_id, BlockIndex=index, BlockToken=token)
+    return reply["BlockData"].read(), reply
+
+
+def all_blocks(ebs, snapshot_id: str, **kw) -> dict[int, str]:
+    """index -> BlockToken over every page of ListSnapshotBlocks."""
+    found, token = {}, None
+    while True:
+        page = ebs.list_snapshot_blocks(SnapshotId=snapshot_id,
+                                        **({"NextToken": token} if token else {}), **kw)
+        for b in page["Blocks"]:
+            assert b["BlockIndex"] not in found, "a block listed twice across pages"
+            found[b["BlockIndex"]] = b["BlockToken"]
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def all_changes(ebs, second: str, first: str = "", **kw) -> dict[int, tuple]:
+    found, token = {}, None
+    while True:
+        page = ebs.list_changed_blocks(SecondSnapshotId=second,
+                                       **({"FirstSnapshotId": first} if first else {}),
+                                       **({"NextToken": token} if token else {}), **kw)
+        for c in page["ChangedBlocks"]:
+            found[c["BlockIndex"]] = (c.get("FirstBlockToken"), c.get("SecondBlockToken"))
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
 @pytest.fixture(scope="module")
-def ebs_server(tmp_path_factory):
+def server(tmp_path_factory):
     proc = serve(tmp_path_factory.mktemp("data"), "--ebs-listen", "127.0.0.1:0")
     proc.data_dir = proc.args[proc.args.index("--data-dir") + 1]
     proc.ebs = ebs_endpoint(proc)
@@ -44,16 +94,11 @@ def ebs_server(tmp_path_factory):
     proc.stop()
 
 
-def new_account(server) -> dict:
-    return create_account(f"ebs-{uuid.uuid4().hex[:10]}", data_dir=server.data_dir)
+@pytest.fixture
+def ebs(server, account):
+    return client_of(server, account)
 
 
 @pytest.fixture
-def ebs_account(ebs_server):
-    return new_account(ebs_server)
-
-
-@pytest.fixture
-def ebs(ebs_server, ebs_account):
-    return ebs_client(ebs_server.ebs, ebs_account["access_key_id"],
-                      ebs_account["secret_access_key"])
+def other_ebs(server, other_account):
+    return client_of(server, other_account)
