@@ -4,9 +4,9 @@ A client of the public API only (it imports no server code): it works against an
 Blockstore deployment. Pieces, each in its own module:
 - `nbdproto`, `handshake`, `server`: the NBD protocol (fixed newstyle handshake, simple
   replies) in asyncio, serving any `disk.Disk`;
-- `primary`: the volume is the disk: `cache` (clean chunks by token, LRU, verified on
-  entry), `wal` (durable write-back log) and `remote` (ListBlocks, DownloadBlocks,
-  one UploadBlocks stream per FLUSH);
+- `primary`: the volume is the disk: `clean` + `cache` (clean chunks by token, LRU,
+  verified on entry), `wal` (durable write-back log), `basis` (which volume state the log
+  applies to) and `remote` (ListBlocks, DownloadBlocks, one UploadBlocks stream per FLUSH);
 - `shadow`, `shadowsync`: shadow mode (local file primary, background upload, bootstrap);
 - `lease`: the volume's writer lease and the disk wrapper that enforces it;
 - `run`: assembly, signals, status (`status`).

@@ -20,6 +20,7 @@ import logging
 
 from clients.gateway.basis import Basis, StaleLog
 from clients.gateway.cache import ChunkCache
+from clients.gateway.clean import CleanChunks
 from clients.gateway.disk import io_error
 from clients.gateway.remote import ZERO, RemoteVolume
 from clients.gateway.status import Stats
@@ -30,15 +31,17 @@ log = logging.getLogger("blockstore.gateway")
 
 class CachedVolume:
     def __init__(self, remote: RemoteVolume, cache: ChunkCache, wlog: WriteLog, stats: Stats,
-                 write_back_at: int = 32 << 20, dirty_limit: int = 256 << 20) -> None:
+                 stream_at: int = 8 << 20, write_back_at: int = 32 << 20,
+                 dirty_limit: int = 256 << 20) -> None:
         self.remote, self.cache, self.log, self.stats = remote, cache, wlog, stats
+        self.clean = CleanChunks(remote, cache, stats)
         self.layout, self.size = remote.layout, remote.layout.size
         self.dirty: dict[int, bytearray | None] = {}
         self._gen: dict[int, int] = {}
-        self._fetching: dict[int, asyncio.Future] = {}
         self._flush_lock = asyncio.Lock()
         self._background: asyncio.Task | None = None
-        self.write_back_at, self.dirty_limit = write_back_at, dirty_limit
+        self.stream_at, self.write_back_at, self.dirty_limit = stream_at, write_back_at, dirty_limit
+        self._whole: set[int] = set()       # dirty chunks some write replaced whole
 
     async def open(self, basis: Basis) -> int:
         """Replays the write-back log; returns how many records it applied. Refuses
@@ -86,13 +89,19 @@ class CachedVolume:
 
     async def flush(self) -> None:
         async with self._flush_lock:
-            await self._flush_locked()
+            await self._commit(None)
 
-    async def _flush_locked(self) -> None:
+    async def _commit(self, only: list[int] | None) -> None:
+        """Commits every dirty chunk (only=None: a FLUSH, which also retires the log's
+        older segments) or just the given ones (early write-back; their records stay in
+        the log, where replaying them onto the committed state changes nothing)."""
         if not self.dirty:
             return
-        segment = await self.log.rotate()      # first: every write logged before is taken
-        taken = {i: (self._gen[i], None if d is None else bytes(d)) for i, d in self.dirty.items()}
+        if only is None:
+            segment = await self.log.rotate()   # first: every write logged before is taken
+        indices = list(self.dirty) if only is None else [i for i in only if i in self.dirty]
+        taken = {i: (self._gen[i], None if self.dirty[i] is None else bytes(self.dirty[i]))
+                 for i in indices}
         try:
             tokens = await self.remote.commit({i: d for i, (_, d) in taken.items()},
                                               before=self._pending)
@@ -106,10 +115,12 @@ class CachedVolume:
                 self.cache.put_verified(tokens[index], data)
             if self._gen.get(index) == gen:
                 del self.dirty[index], self._gen[index]
-        self.stats.flushes += 1
+                self._whole.discard(index)
+        self.stats.flushes += only is None
         self.stats.chunks_uploaded += len(taken)
         self.basis.save(self.remote.digest)
-        self.log.drop_before(segment)
+        if only is None:
+            self.log.drop_before(segment)
         self._count()
 
     async def _pending(self, digest: int) -> None:
@@ -127,20 +138,25 @@ class CachedVolume:
             raise io_error(f"write-back log: {err.strerror}") from err
         if fua:
             await self.flush()
-        elif len(self.dirty) * self.layout.chunk_size > self.write_back_at:
+        elif (len(self._whole) * self.layout.chunk_size >= self.stream_at
+              or len(self.dirty) * self.layout.chunk_size > self.write_back_at):
             await self._write_back()
 
     async def _write_back(self) -> None:
-        """Commits dirty data in the background once there is `write_back_at` of it, so a
-        later FLUSH finds little left; writers wait only beyond `dirty_limit` (memory)."""
+        """Early, background commits so a later FLUSH finds little left: chunks written
+        whole (a sequential stream: no read-modify-write was needed, nothing to wait for)
+        once `stream_at` of them are dirty, everything once `write_back_at` is dirty.
+        Writers wait only beyond `dirty_limit` (memory)."""
         if self._background is None or self._background.done():
-            self._background = asyncio.create_task(self._flush_quietly())
+            self._background = asyncio.create_task(self._commit_quietly())
         if len(self.dirty) * self.layout.chunk_size > self.dirty_limit:
             await asyncio.shield(self._background)
 
-    async def _flush_quietly(self) -> None:
+    async def _commit_quietly(self) -> None:
         try:
-            await self.flush()
+            async with self._flush_lock:
+                everything = len(self.dirty) * self.layout.chunk_size > self.write_back_at
+                await self._commit(None if everything else sorted(self._whole))
         except Exception as err:  # the data stays dirty and logged; the next FLUSH retries
             log.warning("gateway: background write-back failed: %s", err)
 
@@ -149,7 +165,7 @@ class CachedVolume:
         whole = record.start == 0 and record.length == self.layout.length(record.index)
         if whole or record.index in self.dirty:
             return
-        base = await self._clean(record.index)
+        base = await self.clean.whole(record.index)
         if record.index not in self.dirty:          # no other write got there meanwhile
             self.dirty[record.index] = bytearray(base) if base else None
             self._gen[record.index] = 0
@@ -158,6 +174,7 @@ class CachedVolume:
         index, length = record.index, self.layout.length(record.index)
         if record.start == 0 and record.length == length:
             self.dirty[index] = None if record.data is None else bytearray(record.data)
+            self._whole.add(index)
         else:
             buf = self.dirty[index]
             if buf is None:
@@ -169,47 +186,12 @@ class CachedVolume:
         if index in self.dirty:
             data = self.dirty[index]
             return bytes(n) if data is None else bytes(data[start:start + n])
-        token = self.remote.tokens.get(index)
-        if not token:
-            return bytes(n)
-        hit = self.cache.read(token, start, n)
-        if hit is not None and len(hit) == n:
-            self.stats.cache_hits += 1
-            return hit
-        return None
+        return self.clean.local(index, start, n)
 
     async def _read(self, index: int, start: int, n: int) -> bytes:
-        local = self._local(index, start, n)
-        if local is not None:
-            return local
-        self.stats.cache_misses += 1
-        data = await self._clean(index)
-        return data[start:start + n] if data else bytes(n)
-
-    async def _clean(self, index: int) -> bytes:
-        """The service's bytes of a chunk (b"" for zeros), via the cache; one fetch at a time."""
-        token = self.remote.tokens.get(index)
-        if not token:
-            return b""
-        cached = self.cache.read(token, 0, self.layout.length(index))
-        if cached is not None:
-            return cached
-        if index not in self._fetching:
-            self._fetching[index] = asyncio.ensure_future(self._fetch(index))
-        return await asyncio.shield(self._fetching[index])
-
-    async def _fetch(self, index: int) -> bytes:
-        try:
-            token, data = (await self.remote.fetch([index]))[index]
-            self.remote.set_token(index, token)
-            if data:
-                self.cache.put_verified(token, data)   # verify_block checked it
-                self.stats.cache_bytes = self.cache.used
-            return data
-        except Exception as err:
-            raise io_error(f"reading chunk {index} of volume {self.remote.volume_id}: {err}") from err
-        finally:
-            del self._fetching[index]
+        if index in self.dirty:
+            return self._local(index, start, n)
+        return await self.clean.read(index, start, n)
 
     def _already_zero(self, index: int, start: int, n: int) -> bool:
         whole = start == 0 and n == self.layout.length(index)
