@@ -84,6 +84,12 @@ class StreamTooLong(InvalidArgument):
     reason = "STREAM_TOO_LONG"
 
 
+class DownloadTooLarge(InvalidArgument):
+    """A DownloadBlocks call spans more chunk positions than one call may."""
+
+    reason = "DOWNLOAD_TOO_LARGE"
+
+
 class InvalidLineage(InvalidArgument):
     """Two snapshots compared by ListChangedBlocks are not of one volume lineage."""
 

@@ -20,6 +20,11 @@ class DataPlaneConfig:
     workers: int = 4
     max_find_tokens: int = 10_000
     max_ranges: int = 10_000
+    # Chunk positions one DownloadBlocks call may span over all its ranges (1 TiB at
+    # 1 MiB chunks): bounds its work whatever its ranges cover; split bigger reads.
+    max_download_chunks: int = 1 << 20
+    # DownloadBlocks calls of one account running at once; more wait their turn.
+    max_downloads_per_account: int = 4
     # References are checked against the account's chunk set in batches of this size
     # while the stream runs (fail fast), and once more in the commit transaction.
     reference_batch: int = 256
@@ -43,7 +48,8 @@ class DataPlaneConfig:
     def __post_init__(self) -> None:
         for name in ("upload_window", "download_window", "workers", "max_find_tokens",
                      "max_ranges", "reference_batch", "max_upload_streams_per_account",
-                     "max_upload_streams", "max_blocks_per_stream"):
+                     "max_upload_streams", "max_blocks_per_stream", "max_download_chunks",
+                     "max_downloads_per_account"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.zstd_level <= 22:

@@ -30,8 +30,9 @@ from typing import AsyncIterator
 import blake3
 
 from blockstore.errors import (BlockOutOfRange, ChunkCollected, ChunkCorrupt, ChunkMissing,
-                               InvalidArgument)
+                               DownloadTooLarge, InvalidArgument)
 from chunkstore import ChunkStore, Compression, Recheck, recheck
+from data_plane.account_turns import AccountTurns
 from data_plane.config import DataPlaneConfig
 from data_plane.operations import Operation, Operations
 from data_plane.views import View, rows_in, source_view
@@ -78,6 +79,16 @@ async def _still_recorded(tx: ManifestTx, view: View, op: Operation) -> None:
                              "retry the download")
 
 
+def check_work(view: View, ranges: list[tuple[int, int]], limit: int) -> None:
+    """Refuses a call spanning more than `limit` chunk positions over all its ranges."""
+    cs = view.chunk_size
+    spanned = sum((o + n - 1) // cs - o // cs + 1 for o, n in ranges)
+    if spanned > limit:
+        raise DownloadTooLarge(f"the download of {view.name} spans {spanned} chunks; one "
+                               f"DownloadBlocks call may span at most {limit}: split it into "
+                               "several calls", limit=limit)
+
+
 async def pieces(store: ManifestStore, view: View, offset: int, length: int,
                  op: Operation) -> AsyncIterator[Piece]:
     """The range cut at chunk boundaries, zero runs merged."""
@@ -109,6 +120,7 @@ class Downloader:
                  config: DataPlaneConfig, operations: Operations) -> None:
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
         self.operations = operations
+        self.turns = AccountTurns(config.max_downloads_per_account)
 
     async def blocks(self, account_id: str, volume_id: str, snapshot_id: str,
                      ranges: list[tuple[int, int]], accept_zstd: bool
@@ -117,32 +129,54 @@ class Downloader:
             async with self.store.write() as tx:
                 view = await source_view(tx, account_id, volume_id, snapshot_id)
                 await self.operations.record(tx, op, view.name, view.vid, view.version)
-            async for block in self._blocks(view, op, ranges, accept_zstd):
-                yield block
+            ranges = self.plan(view, ranges)
+            # Checked before waiting: a call that is refused does not wait for its turn.
+            async with self.turns.turn(account_id):
+                async for block in self._blocks(view, op, ranges, accept_zstd):
+                    yield block
+
+    def plan(self, view: View, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The checked ranges of a call (all of the view if none), within the bounds."""
+        ranges = check_ranges(view, ranges, self.config.max_ranges)
+        check_work(view, ranges, self.config.max_download_chunks)
+        return ranges
 
     async def _blocks(self, view: View, op: Operation, ranges: list[tuple[int, int]],
                       accept_zstd: bool) -> AsyncIterator[BlockOut]:
-        ranges = check_ranges(view, ranges, self.config.max_ranges)
         ahead: deque[asyncio.Task] = deque()
+        # Consecutive pieces of one chunk (many small ranges over it) share one read and
+        # verification of that chunk instead of one each.
+        fetch: tuple[bytes, asyncio.Task] | None = None
         try:
             for offset, length in ranges:
                 async for piece in pieces(self.store, view, offset, length, op):
-                    ahead.append(asyncio.create_task(self._read(view, op, piece, accept_zstd)))
+                    if piece.token is not None and (fetch is None or fetch[0] != piece.token):
+                        fetch = (piece.token,
+                                 asyncio.ensure_future(self._fetch(view, op, piece)))
+                        fetch[1].add_done_callback(_retrieved)
+                    chunk = fetch[1] if piece.token is not None and fetch else None
+                    ahead.append(asyncio.create_task(self._read(piece, accept_zstd, chunk)))
                     if len(ahead) >= self.config.download_window:
                         yield await ahead.popleft()
             while ahead:
                 yield await ahead.popleft()
         finally:
-            for task in ahead:
+            for task in (*ahead, *([fetch[1]] if fetch else [])):
                 task.cancel()
-            await asyncio.gather(*ahead, return_exceptions=True)
+            await asyncio.gather(*ahead, *([fetch[1]] if fetch else []),
+                                 return_exceptions=True)
 
-    async def _read(self, view: View, op: Operation, piece: Piece,
-                    accept_zstd: bool) -> BlockOut:
-        if piece.token is None:
+    async def _read(self, piece: Piece, accept_zstd: bool,
+                    fetch: asyncio.Task | None) -> BlockOut:
+        if piece.token is None or fetch is None:
             return BlockOut(piece.offset, piece.length, zero=True)
+        chunk = await asyncio.shield(fetch)       # shared: one reader's cancel is not all's
+        return await self._piece_out(piece, accept_zstd, chunk)
+
+    async def _fetch(self, view: View, op: Operation, piece: Piece):
+        assert piece.token is not None
         try:
-            chunk = await self.chunks.get(piece.token)
+            return await self.chunks.get(piece.token)
         except ChunkMissing as err:
             raise await self._missing(view, op, piece, err) from None
         except ChunkCorrupt as err:
@@ -150,6 +184,8 @@ class Downloader:
             raise ChunkCorrupt(f"{view.name}: block at offset {piece.chunk_offset} cannot be "
                                f"read: {err.message}", offset=piece.chunk_offset,
                                token=piece.token.hex()) from None
+
+    async def _piece_out(self, piece: Piece, accept_zstd: bool, chunk) -> BlockOut:
         whole = piece.offset == piece.chunk_offset and piece.length == piece.block_length
         if whole and chunk.plain_length == piece.block_length:
             if accept_zstd and chunk.compression is Compression.ZSTD:
@@ -189,6 +225,12 @@ class Downloader:
         # next upload of this data sends the bytes, which heals every row naming it.
         async with self.store.write() as tx:
             await tx.delete_chunk_rows([token])
+
+
+def _retrieved(task: asyncio.Task) -> None:
+    """A shared read's error reaches its pieces; if the call ended first, nobody's."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _blake3(data: bytes) -> bytes:

@@ -106,12 +106,12 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         if msg.WhichOneof("message") != "target":
             raise InvalidArgument("the first message of an UploadBlocks stream must set target")
         t = msg.target
-        if t.block_count > self.config.max_blocks_per_stream:
-            raise _too_long(f"the stream to {t.volume_id or t.snapshot_id}",
-                            self.config.max_blocks_per_stream, t.block_count)
         async with self.store.read() as tx:
             target = await check_target(tx, current_account(), t.volume_id, t.snapshot_id,
                                         t.data_version)
+        if t.block_count > self.config.max_blocks_per_stream:
+            raise _too_long(f"the stream to {target.name}", self.config.max_blocks_per_stream,
+                            t.block_count)
         await self.operations.record_alone(op, target.name)   # before any chunk is relied on
         return UploadSession(target, self.chunks, self.store, self.executor, self.config,
                              expected_blocks=t.block_count,

@@ -20,6 +20,7 @@ from typing import AsyncIterator
 
 import aiosqlite
 
+from manifest.fair_pool import FairPool
 from manifest.migrations import apply_migrations
 from manifest.sqlite_tx import SqliteTx
 
@@ -70,9 +71,7 @@ class SqliteManifest:
         self.path = path
         self._writer = writer
         self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        for conn in readers:
-            self._readers.put_nowait(conn)
+        self._readers: FairPool[aiosqlite.Connection] = FairPool(list(readers))
         self._all = [writer, *readers]
 
     @classmethod
@@ -119,7 +118,7 @@ class SqliteManifest:
             finally:
                 await asyncio.shield(conn.execute("COMMIT"))
         finally:
-            self._readers.put_nowait(conn)
+            self._readers.put(conn)
 
     async def integrity_check(self) -> str:
         async with self._writer.execute("PRAGMA integrity_check") as cur:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from blockstore.v1 import data_plane_pb2 as dpb
+from data_plane.config import DataPlaneConfig
 from tests.hostile.bad_blocks import (COUNT, DUPLICATE, SLOTS, bad_block, first_message,
                                       good_blocks)
 from tests.hostile.hostile import (OK, allowed, fuzz, garbage_ids, int32s, int64s, outcome,
@@ -18,6 +19,8 @@ from tests.hostile.world import CHUNK, SIZE, b3, block
 import zstandard
 
 BAD_ARG = ("INVALID_ARGUMENT", "INVALID_ARGUMENT")
+TOO_LONG = ("INVALID_ARGUMENT", "STREAM_TOO_LONG")
+MAX_BLOCKS = DataPlaneConfig().max_blocks_per_stream
 OUT_OF_RANGE = ("OUT_OF_RANGE", "BLOCK_OUT_OF_RANGE")
 NO_VOLUME = ("NOT_FOUND", "INVALID_VOLUME_ID")
 NO_SNAPSHOT = ("NOT_FOUND", "INVALID_SNAPSHOT_ID")
@@ -45,6 +48,8 @@ def test_upload_blocks(world, data):
         first.target.block_count = count
         if count < 0 and not target_failure:
             target_failure = BAD_ARG          # a negative block_count is refused at once
+        elif count > MAX_BLOCKS and not target_failure:
+            target_failure = TOO_LONG         # so is one over the per-stream cap
         elif 0 < count < blocks:
             block_failure = COUNT             # one block too many: refused when it arrives
         elif count > blocks and block_failure[1] == "UNKNOWN_CHUNK_TOKEN":
