@@ -34,6 +34,10 @@ class BlockChecksumMismatch(e.ChecksumMismatch):
     """The block's SHA256 is not its x-amz-Checksum: nothing was stored."""
 
 
+class AggregateChecksumMismatch(e.InvalidArgument):
+    """CompleteSnapshot's aggregate checksum is not that of the stored blocks."""
+
+
 class UnsupportedSnapshot(e.InvalidArgument):
     """A snapshot whose chunk size is not EBS's 512 KiB block (made through gRPC)."""
 

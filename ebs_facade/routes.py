@@ -103,12 +103,13 @@ async def put_snapshot_block(request: web.Request) -> web.Response:
 async def complete_snapshot(request: web.Request) -> web.Response:
     facade, account = _facade(request)
     h = request.headers
-    if h.get("x-amz-Checksum"):
-        raise InvalidArgument("x-amz-Checksum on CompleteSnapshot: aggregate checksums are "
-                              "not supported; each block's SHA256 was verified on arrival")
+    aggregate = h.get("x-amz-Checksum", "")
+    if aggregate and (h.get("x-amz-Checksum-Algorithm", "SHA256") != "SHA256" or
+                      h.get("x-amz-Checksum-Aggregation-Method", "LINEAR") != "LINEAR"):
+        raise InvalidArgument("aggregate checksums are SHA256 with the LINEAR method only")
     snap = await facade.snapshots.complete(
         account, request.match_info["snapshot_id"],
-        _int(h.get("x-amz-ChangedBlocksCount"), "x-amz-ChangedBlocksCount"))
+        _int(h.get("x-amz-ChangedBlocksCount"), "x-amz-ChangedBlocksCount"), aggregate)
     return web.json_response({"Status": "completed" if snap.completed else "pending"},
                              status=202)
 

@@ -9,23 +9,27 @@ An EBS snapshot is an UPLOAD snapshot of a volume with 512 KiB chunks (docs/ebs.
   way the new snapshot starts as P's content and its parent_snapshot_id is P.
 The volume and the snapshot are made in one write transaction, keyed by ClientToken
 (idempotency, as for CreateSnapshot). CompleteSnapshot checks ChangedBlocksCount against
-the blocks written to the snapshot, then reports progress 1.0 (completion order of the
-control plane applies: it may stay pending behind an earlier snapshot of its volume).
+the blocks written to the snapshot and, if given, the LINEAR aggregate checksum (SHA256
+of the written blocks' SHA256 digests in index order) against the stored blocks, read
+back and BLAKE3-verified; then it reports progress 1.0 (completion order of the control
+plane applies: it may stay pending behind an earlier snapshot of its volume).
 """
 
 from __future__ import annotations
+
+from typing import AsyncIterator
 
 from blockstore.errors import InvalidArgument
 from control_plane import codec
 from control_plane.idempotency import run_once
 from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
-from ebs_facade.errors import UnsupportedSnapshot
+from ebs_facade.errors import AggregateChecksumMismatch, UnsupportedSnapshot
 from ebs_facade.model import BLOCK_SIZE, GIB
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
 from manifest.lookups import require_snapshot
 
-COUNT_PAGE = 10_000
+WRITTEN_PAGE = 10_000     # at most the data plane's ranges per download
 
 
 def require_ebs_shape(snap: Snapshot) -> Snapshot:
@@ -37,8 +41,10 @@ def require_ebs_shape(snap: Snapshot) -> Snapshot:
 
 
 class EbsSnapshots:
-    def __init__(self, store: ManifestStore, volumes: Volumes, snapshots: Snapshots) -> None:
+    def __init__(self, store: ManifestStore, volumes: Volumes, snapshots: Snapshots,
+                 blocks) -> None:
         self.store, self.volumes, self.snapshots = store, volumes, snapshots
+        self.blocks = blocks             # EbsBlocks: reads blocks for the aggregate checksum
         self.config = snapshots.config
 
     async def start(self, account_id: str, size_gib: int, parent_id: str, description: str,
@@ -83,17 +89,26 @@ class EbsSnapshots:
         written = await tx.changed_indexes(volume.vid, parent.version, volume.open_version, 0, 1)
         return None if written else volume
 
-    async def complete(self, account_id: str, snapshot_id: str, changed_blocks: int) -> Snapshot:
+    async def complete(self, account_id: str, snapshot_id: str, changed_blocks: int,
+                       aggregate: str = "") -> Snapshot:
+        """Check the count (and the LINEAR SHA256 `aggregate`, if given), then complete."""
         async with self.store.read() as tx:
             snap = require_ebs_shape(await require_snapshot(tx, account_id, snapshot_id))
-            if snap.completed:
-                return snap              # a retried CompleteSnapshot
-            if snap.mode is not SnapshotMode.UPLOAD:
-                raise InvalidArgument(f"snapshot {snapshot_id} is not an upload snapshot")
-            written = await _count_written(tx, snap)
+        if snap.completed:
+            return snap                  # a retried CompleteSnapshot
+        if snap.mode is not SnapshotMode.UPLOAD:
+            raise InvalidArgument(f"snapshot {snapshot_id} is not an upload snapshot")
+        if aggregate:
+            written, digest = await self.blocks.linear_sha256(
+                account_id, snapshot_id, written_pages(self.store, snap))
+        else:
+            written, digest = sum([len(p) async for p in written_pages(self.store, snap)]), ""
         if written != changed_blocks:
             raise InvalidArgument(f"ChangedBlocksCount {changed_blocks} does not match the "
                                   f"{written} blocks written to snapshot {snapshot_id}")
+        if digest != aggregate:
+            raise AggregateChecksumMismatch(f"the aggregate checksum of snapshot {snapshot_id}"
+                                            f" does not match its {written} written blocks")
         return await self.snapshots.report_progress(account_id, snapshot_id, 1.0)
 
     async def report_progress(self, account_id: str, snapshot_id: str, percent: int) -> None:
@@ -110,13 +125,16 @@ class EbsSnapshots:
             await tx.update_snapshot(snap.replace(progress=progress))
 
 
-async def _count_written(tx: ManifestTx, snap: Snapshot) -> int:
-    """Blocks with a row at exactly the snapshot's version: the ones written to it."""
-    count, first = 0, 0
+async def written_pages(store: ManifestStore, snap: Snapshot) -> AsyncIterator[list[int]]:
+    """Indexes of the blocks written to the snapshot (rows at exactly its version),
+    ascending, a page per read transaction."""
+    first = 0
     while True:
-        found = await tx.changed_indexes(snap.vid, snap.version - 1, snap.version, first,
-                                         COUNT_PAGE)
-        count += len(found)
-        if len(found) < COUNT_PAGE:
-            return count
+        async with store.read() as tx:
+            found = await tx.changed_indexes(snap.vid, snap.version - 1, snap.version, first,
+                                             WRITTEN_PAGE)
+        if found:
+            yield found
+        if len(found) < WRITTEN_PAGE:
+            return
         first = found[-1] + 1

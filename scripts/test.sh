@@ -24,7 +24,7 @@ fi
 
 echo "== pyflakes (unused imports, undefined names)"
 .venv/bin/python -m pyflakes blockstore/*.py control_plane data_plane manifest chunkstore \
-  services clients tests bench
+  services clients ebs_facade tests bench
 
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"

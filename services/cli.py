@@ -23,7 +23,7 @@ from clients.sizes import parse_size
 from blockstore.errors import BlockstoreError
 from manifest import ManifestStore, open_manifest
 from services import gc_cli, server
-from services.accounts import create_account, create_account_with_key, has_accounts
+from services.accounts import create_account_with_key, has_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
 from services.configfile import settings_defaults
 from services.identity import StoreRefused
@@ -140,11 +140,15 @@ async def _first_start_banner(store: ManifestStore) -> str | None:
     """On first start of `serve`, create an account and say how to use its token."""
     if await has_accounts(store):
         return None
-    account, token = await create_account(store, "default", SystemClock(), RandomIds())
+    account, token, key = await create_account_with_key(store, "default", SystemClock(),
+                                                        RandomIds())
     return (f"blockstore: created account {account.name} ({account.account_id}); its token "
             "is shown only now:\n"
             f"  export BLOCKSTORE_TOKEN={token}\n"
-            "  blockstore volume create --size 1G")
+            "  blockstore volume create --size 1G\n"
+            "  and its EBS direct access key (docs/ebs.md):\n"
+            f"  export AWS_ACCESS_KEY_ID={key.access_key_id}\n"
+            f"  export AWS_SECRET_ACCESS_KEY={key.secret_access_key}")
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -171,9 +171,9 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     from ebs_facade.snapshots import EbsSnapshots
 
     dp = data_plane
+    blocks = EbsBlocks(store, dp.chunks, dp.executor, dp.config, dp.operations)
     facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
-                                        Snapshots(store, cp_config)),
-                    EbsBlocks(store, dp.chunks, dp.executor, dp.config, dp.operations))
+                                        Snapshots(store, cp_config), blocks), blocks)
     runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error)
     closers.append(runner.cleanup)
     return port

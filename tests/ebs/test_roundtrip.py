@@ -3,6 +3,8 @@ snapshots, checksums, paging and ChangedBlocksCount."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 
 import pytest
@@ -30,8 +32,8 @@ def test_round_trip_many_blocks_byte_exact(ebs):
         reply = put(ebs, sid, i, data, Progress=50)
         assert reply["ResponseMetadata"]["HTTPStatusCode"] == 201
         assert reply["Checksum"] == sha(data) and reply["ChecksumAlgorithm"] == "SHA256"
-    assert ebs.complete_snapshot(SnapshotId=sid,
-                                 ChangedBlocksCount=len(written))["Status"] == "completed"
+    assert ebs.complete_snapshot(SnapshotId=sid, ChangedBlocksCount=len(written),
+                                 **linear(written))["Status"] == "completed"
     listed = all_blocks(ebs, sid)
     assert sorted(listed) == sorted(written), "exactly the written blocks are listed"
     assert listed[7] == listed[9] and listed[5] != listed[7]
@@ -104,6 +106,25 @@ def test_bad_checksum_is_refused_and_nothing_is_stored(ebs, server):
     assert err.value.response["Error"]["Code"] == "ValidationException"
 
 
+def test_the_aggregate_checksum_is_checked_against_the_stored_blocks(ebs):
+    sid = ebs.start_snapshot(VolumeSize=1)["SnapshotId"]
+    written = {2: os.urandom(BLOCK), 0: os.urandom(BLOCK), 40: ZEROS}
+    for i, data in written.items():
+        put(ebs, sid, i, data)
+    wrong = dict(written)
+    wrong[40] = b"\1" * BLOCK
+    for bad in (linear(wrong), linear({0: written[0], 2: written[2]}),
+                {**linear(written), "ChecksumAggregationMethod": "LINEAR",
+                 "Checksum": sha(b"x")}):
+        with pytest.raises(ClientError) as err:
+            ebs.complete_snapshot(SnapshotId=sid, ChangedBlocksCount=3, **bad)
+        assert err.value.response["Error"]["Code"] == "ValidationException"
+        assert sid in err.value.response["Message"]
+    assert all_blocks(ebs, sid).keys() == written.keys(), "still pending, nothing lost"
+    assert ebs.complete_snapshot(SnapshotId=sid, ChangedBlocksCount=3,
+                                 **linear(written))["Status"] == "completed"
+
+
 def test_changed_blocks_count_must_match_and_a_mismatch_leaves_it_pending(ebs):
     sid = ebs.start_snapshot(VolumeSize=1)["SnapshotId"]
     put(ebs, sid, 0, os.urandom(BLOCK))
@@ -160,6 +181,16 @@ def test_start_snapshot_is_idempotent_by_client_token(ebs):
     with pytest.raises(ClientError) as err:
         ebs.start_snapshot(VolumeSize=2, ClientToken="ct-1")
     assert err.value.response["Error"]["Code"] == "ConflictException"
+
+
+def linear(blocks: dict[int, bytes]) -> dict:
+    """CompleteSnapshot's aggregate as EBS clients compute it: SHA256 over the blocks'
+    SHA256 digests in index order, base64."""
+    total = hashlib.sha256()
+    for i in sorted(blocks):
+        total.update(hashlib.sha256(blocks[i]).digest())
+    return {"Checksum": base64.b64encode(total.digest()).decode(),
+            "ChecksumAlgorithm": "SHA256", "ChecksumAggregationMethod": "LINEAR"}
 
 
 def _chunk_files(server) -> set[str]:
