@@ -47,11 +47,12 @@ def _decode_checksum(text: str, where: str) -> bytes:
 
 
 class EbsBlocks:
-    """Needs the data plane's parts: store, chunks, executor, config, operations."""
+    """Needs the data plane's parts: store, chunks, executor, config, operations, and its
+    per-account upload slots (a put is an upload stream for fairness too)."""
 
-    def __init__(self, store, chunks, executor, config, operations) -> None:
+    def __init__(self, store, chunks, executor, config, operations, upload_slots) -> None:
         self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
-        self.operations = operations
+        self.operations, self.upload_slots = operations, upload_slots
         self.downloader = Downloader(store, chunks, executor, config, operations)
 
     async def put(self, account_id: str, snapshot_id: str, index: int, data: bytes,
@@ -73,16 +74,20 @@ class EbsBlocks:
             async with self.store.read() as tx:
                 snap = require_ebs_shape(await require_snapshot(tx, account_id, snapshot_id))
                 target = await check_target(tx, account_id, "", snapshot_id, snap.version)
-            await self.operations.record_alone(op, target.name)
-            session = UploadSession(target, self.chunks, self.store, self.executor,
-                                    self.config, 1, operation=(self.operations, op))
-            try:
-                await session.add(BlockIn(index * BLOCK_SIZE, BLOCK_SIZE, token, "none",
-                                          data, False))
-                await session.finish()
-            except BaseException:
-                await session.abort()
-                raise
+            with self.upload_slots.hold(account_id):
+                await self.operations.record_alone(op, target.name)
+                await self._upload(target, op, BlockIn(index * BLOCK_SIZE, BLOCK_SIZE, token,
+                                                       "none", data, False))
+
+    async def _upload(self, target, op, block: BlockIn) -> None:
+        session = UploadSession(target, self.chunks, self.store, self.executor, self.config,
+                                1, operation=(self.operations, op))
+        try:
+            await session.add(block)
+            await session.finish()
+        except BaseException:
+            await session.abort()
+            raise
 
     async def linear_sha256(self, account_id: str, snapshot_id: str,
                             pages: AsyncIterator[list[int]]) -> tuple[int, str]:

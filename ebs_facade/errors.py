@@ -38,6 +38,10 @@ class AggregateChecksumMismatch(e.InvalidArgument):
     """CompleteSnapshot's aggregate checksum is not that of the stored blocks."""
 
 
+class BodyTimeout(e.InvalidArgument):
+    """A request body that did not arrive in time: nothing was done."""
+
+
 class UnsupportedSnapshot(e.InvalidArgument):
     """A snapshot whose chunk size is not EBS's 512 KiB block (made through gRPC)."""
 
@@ -65,6 +69,7 @@ EBS_ERROR_OF: list[tuple[type[Exception], int, str, str | None]] = [
     (e.VolumeNotFound, 404, NF, "SNAPSHOT_NOT_FOUND"),
     (InvalidBlockToken, 400, V, "INVALID_BLOCK_TOKEN"),
     (InvalidPageToken, 400, V, "INVALID_PAGE_TOKEN"),
+    (BodyTimeout, 400, V, "WRITE_REQUEST_TIMEOUT"),
     (e.InvalidLineage, 400, V, "UNRELATED_SNAPSHOTS"),
     (e.InvalidVolumeSize, 400, V, "INVALID_VOLUME_SIZE"),
     (UnsupportedSnapshot, 400, V, "INVALID_SNAPSHOT_ID"),

@@ -1,9 +1,11 @@
-"""The six EBS direct operations as aiohttp handlers: parse, call the domain, convert.
+"""EBS direct snapshot operations as aiohttp handlers (StartSnapshot, CompleteSnapshot),
+and what every handler shares: parse, call the domain, convert.
 
 Shapes follow botocore's `ebs` service model (2019-11-02, rest-json): ids in the path,
 scalars in `x-amz-*` headers or the query, StartSnapshot's input and every listing's
 output as JSON, block data as the raw body. The caller's account id is put on the
-request by the SigV4 middleware (ebs_facade/server.py).
+request by the SigV4 middleware (ebs_facade/server.py). Block operations:
+ebs_facade/routes_blocks.py.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from aiohttp import web
 
 from blockstore.errors import InvalidArgument
 from ebs_facade.blocks import EbsBlocks
-from ebs_facade.listing import changed_blocks, snapshot_blocks
-from ebs_facade.model import BLOCK_SIZE, BlockPage, size_gib
+from ebs_facade.model import BLOCK_SIZE, size_gib
 from ebs_facade.snapshots import EbsSnapshots
 from manifest import ManifestStore, Snapshot
 
@@ -29,7 +30,7 @@ class Facade:
     blocks: EbsBlocks
 
 
-def _int(text: str | None, name: str, default: int | None = None) -> int:
+def int_param(text: str | None, name: str, default: int | None = None) -> int:
     if text is None or text == "":
         if default is None:
             raise InvalidArgument(f"{name} is required")
@@ -39,7 +40,7 @@ def _int(text: str | None, name: str, default: int | None = None) -> int:
     return int(text)
 
 
-def _facade(request: web.Request) -> tuple[Facade, str]:
+def facade_of(request: web.Request) -> tuple[Facade, str]:
     return request.app["facade"], request["account_id"]
 
 
@@ -61,7 +62,7 @@ def _tags(body: dict) -> dict[str, str]:
 
 @routes.post("/snapshots")
 async def start_snapshot(request: web.Request) -> web.Response:
-    facade, account = _facade(request)
+    facade, account = facade_of(request)
     try:
         body = await request.json()
     except ValueError:
@@ -81,27 +82,9 @@ async def start_snapshot(request: web.Request) -> web.Response:
                              status=201)
 
 
-@routes.put("/snapshots/{snapshot_id}/blocks/{index}")
-async def put_snapshot_block(request: web.Request) -> web.Response:
-    facade, account = _facade(request)
-    snapshot_id, h = request.match_info["snapshot_id"], request.headers
-    index = _int(request.match_info["index"], "BlockIndex")
-    data = await request.read()
-    if _int(h.get("x-amz-Data-Length"), "x-amz-Data-Length") != len(data):
-        raise InvalidArgument(f"x-amz-Data-Length of block {index} of snapshot {snapshot_id} "
-                              f"is not the {len(data)} bytes sent")
-    checksum, algorithm = h.get("x-amz-Checksum", ""), h.get("x-amz-Checksum-Algorithm", "")
-    await facade.blocks.put(account, snapshot_id, index, data, checksum, algorithm)
-    if h.get("x-amz-Progress"):
-        await facade.snapshots.report_progress(account, snapshot_id,
-                                               _int(h["x-amz-Progress"], "x-amz-Progress"))
-    return web.Response(status=201, headers={"x-amz-Checksum": checksum,
-                                             "x-amz-Checksum-Algorithm": algorithm})
-
-
 @routes.post("/snapshots/completion/{snapshot_id}")
 async def complete_snapshot(request: web.Request) -> web.Response:
-    facade, account = _facade(request)
+    facade, account = facade_of(request)
     h = request.headers
     aggregate = h.get("x-amz-Checksum", "")
     if aggregate and (h.get("x-amz-Checksum-Algorithm", "SHA256") != "SHA256" or
@@ -109,57 +92,6 @@ async def complete_snapshot(request: web.Request) -> web.Response:
         raise InvalidArgument("aggregate checksums are SHA256 with the LINEAR method only")
     snap = await facade.snapshots.complete(
         account, request.match_info["snapshot_id"],
-        _int(h.get("x-amz-ChangedBlocksCount"), "x-amz-ChangedBlocksCount"), aggregate)
+        int_param(h.get("x-amz-ChangedBlocksCount"), "x-amz-ChangedBlocksCount"), aggregate)
     return web.json_response({"Status": "completed" if snap.completed else "pending"},
                              status=202)
-
-
-@routes.get("/snapshots/{snapshot_id}/blocks/{index}")
-async def get_snapshot_block(request: web.Request) -> web.Response:
-    facade, account = _facade(request)
-    block = await facade.blocks.get(account, request.match_info["snapshot_id"],
-                                    _int(request.match_info["index"], "BlockIndex"),
-                                    request.query.get("blockToken", ""))
-    return web.Response(body=block.data, content_type="application/octet-stream",
-                        headers={"x-amz-Data-Length": str(len(block.data)),
-                                 "x-amz-Checksum": block.checksum,
-                                 "x-amz-Checksum-Algorithm": "SHA256"})
-
-
-def _paging(request: web.Request) -> tuple[int, int, str]:
-    q = request.query
-    return (_int(q.get("startingBlockIndex"), "startingBlockIndex", 0),
-            _int(q.get("maxResults"), "maxResults", 0), q.get("pageToken", ""))
-
-
-def _page_json(page: BlockPage, key: str, items: list[dict]) -> web.Response:
-    body = {key: items, "VolumeSize": page.volume_size_gib, "BlockSize": BLOCK_SIZE}
-    if page.next_token:
-        body["NextToken"] = page.next_token
-    return web.json_response(body)
-
-
-@routes.get("/snapshots/{snapshot_id}/blocks")
-async def list_snapshot_blocks(request: web.Request) -> web.Response:
-    facade, account = _facade(request)
-    page = await snapshot_blocks(facade.store, account, request.match_info["snapshot_id"],
-                                 *_paging(request))
-    return _page_json(page, "Blocks", [{"BlockIndex": b.index, "BlockToken": b.token}
-                                       for b in page.blocks])
-
-
-@routes.get("/snapshots/{snapshot_id}/changedblocks")
-async def list_changed_blocks(request: web.Request) -> web.Response:
-    facade, account = _facade(request)
-    first = request.query.get("firstSnapshotId", "")
-    page = await changed_blocks(facade.store, account, first,
-                                request.match_info["snapshot_id"], *_paging(request))
-    items = []
-    for c in page.blocks:
-        item = {"BlockIndex": c.index}
-        if c.first is not None:
-            item["FirstBlockToken"] = c.first
-        if c.second is not None:
-            item["SecondBlockToken"] = c.second
-        items.append(item)
-    return _page_json(page, "ChangedBlocks", items)

@@ -4,7 +4,9 @@ Every request is authenticated before its handler runs (ebs_facade/sigv4.py) and
 account id of the access key is the scope of every query, as the bearer token is for
 gRPC. Whatever a handler raises becomes an EBS error shape through the one table in
 ebs_facade/errors.py. At most `max_requests` requests are read and served at once, so
-memory stays bounded (each carries at most one 512 KiB block) whatever clients send.
+memory stays bounded (each carries at most one 512 KiB block) whatever clients send, and
+a body must arrive within BODY_TIMEOUT_S so that slow senders cannot hold those slots.
+Puts also take the data plane's per-account upload slots (ebs_facade/blocks.py).
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from aiohttp import web
 
 from blockstore.clock import Clock, SystemClock
 from ebs_facade import sigv4
-from ebs_facade.errors import Faults, ebs_error
+from ebs_facade.errors import BodyTimeout, Faults, ebs_error
 from ebs_facade.model import BLOCK_SIZE
 from ebs_facade.routes import Facade, routes
+from ebs_facade.routes_blocks import block_routes
 from manifest import ManifestStore
 
 log = logging.getLogger("blockstore.ebs")
 MAX_BODY = BLOCK_SIZE + 64 * 1024
+BODY_TIMEOUT_S = 30.0
 
 
 class KeyResolver:
@@ -41,6 +45,16 @@ class KeyResolver:
                 return None
             self._cache[key_id] = found
         return self._cache[key_id]
+
+
+async def _body(request: web.Request) -> bytes:
+    """The whole body, within BODY_TIMEOUT_S: a client trickling its body would otherwise
+    hold one of the request slots for as long as it likes."""
+    try:
+        return await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise BodyTimeout(f"the body of {request.method} {request.rel_url.path} did not "
+                          f"arrive within {BODY_TIMEOUT_S:.0f} s") from None
 
 
 def _error_response(exc: Exception, what: str, faults: Faults) -> web.Response:
@@ -65,7 +79,7 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
             try:
                 signed = sigv4.SignedRequest(request.method, request.rel_url.raw_path,
                                              request.rel_url.raw_query_string,
-                                             request.headers, await request.read())
+                                             request.headers, await _body(request))
                 key_id = await sigv4.verify(signed, secret_of, clock.now_us() / 1e6)
                 request["account_id"] = (await keys.lookup(key_id))[0]
                 return await handler(request)
@@ -81,6 +95,7 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
     app = web.Application(middlewares=[edge], client_max_size=MAX_BODY)
     app["facade"] = facade
     app.add_routes(routes)
+    app.add_routes(block_routes)
     return app
 
 
