@@ -12,6 +12,7 @@ own gRPC server. docs/ebs.md sets out the mapping. Rules kept:
 - errors map to EBS error shapes in one table (ebs_facade/errors.py).
 
 Modules: sigv4 (signature checks), errors (the table), tokens (block/page tokens),
-snapshots / blocks / listing (domain), routes (HTTP handlers), server (app and edge).
-This package imports neither gRPC nor the generated stubs.
+snapshots / blocks / listing / aggregate (domain), routes / routes_blocks (HTTP
+handlers), server (app and edge). This package imports neither gRPC, nor the generated
+stubs, nor the process wiring (services/ hands it what it needs).
 """

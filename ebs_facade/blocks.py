@@ -16,19 +16,26 @@ import asyncio
 import base64
 import binascii
 import hashlib
-from typing import AsyncIterator
+from concurrent.futures import Executor
+from typing import AsyncIterator, Protocol
 
 import blake3
 
 from blockstore.errors import InvalidArgument
+from chunkstore import ChunkStore
 from data_plane.blocks import BlockIn
+from data_plane.config import DataPlaneConfig
 from data_plane.download import Downloader
+from data_plane.operations import Operations
+from data_plane.stream_slots import StreamSlots
 from data_plane.targets import check_target
 from data_plane.upload import UploadSession
+from ebs_facade.aggregate import linear_sha256
 from ebs_facade.errors import BlockChecksumMismatch, InvalidBlockToken
 from ebs_facade.model import BLOCK_SIZE, BlockData
 from ebs_facade.snapshots import require_ebs_shape
 from ebs_facade.tokens import parse_block_token
+from manifest import ManifestStore
 from manifest.lookups import require_snapshot
 
 
@@ -46,14 +53,25 @@ def _decode_checksum(text: str, where: str) -> bytes:
     return raw
 
 
-class EbsBlocks:
-    """Needs the data plane's parts: store, chunks, executor, config, operations, and its
-    per-account upload slots (a put is an upload stream for fairness too)."""
+class DataPlaneParts(Protocol):
+    """What a put or get shares with the gRPC data plane of the same process: stores,
+    workers, the active-operation record, and the per-account upload slots and download
+    turns (a put is an upload stream and a get a download, for fairness too)."""
 
-    def __init__(self, store, chunks, executor, config, operations, upload_slots) -> None:
-        self.store, self.chunks, self.executor, self.config = store, chunks, executor, config
-        self.operations, self.upload_slots = operations, upload_slots
-        self.downloader = Downloader(store, chunks, executor, config, operations)
+    store: ManifestStore
+    chunks: ChunkStore
+    executor: Executor
+    config: DataPlaneConfig
+    operations: Operations
+    upload_slots: StreamSlots
+    downloader: Downloader
+
+
+class EbsBlocks:
+    def __init__(self, parts: DataPlaneParts) -> None:
+        self.store, self.chunks, self.executor = parts.store, parts.chunks, parts.executor
+        self.config, self.operations = parts.config, parts.operations
+        self.upload_slots, self.downloader = parts.upload_slots, parts.downloader
 
     async def put(self, account_id: str, snapshot_id: str, index: int, data: bytes,
                   checksum: str, algorithm: str) -> None:
@@ -91,22 +109,8 @@ class EbsBlocks:
 
     async def linear_sha256(self, account_id: str, snapshot_id: str,
                             pages: AsyncIterator[list[int]]) -> tuple[int, str]:
-        """(count, base64 SHA256 over each block's SHA256 digest in index order): EBS's
-        LINEAR aggregate, from the stored blocks (each BLAKE3-verified as it is read)."""
-        total, count = hashlib.sha256(), 0
-        loop = asyncio.get_running_loop()
-        zero_digest = hashlib.sha256(bytes(BLOCK_SIZE)).digest()
-        step = self.config.max_ranges
-        async for page in pages:
-            for start in range(0, len(page), step):
-                ranges = [(i * BLOCK_SIZE, BLOCK_SIZE) for i in page[start:start + step]]
-                async for piece in self.downloader.blocks(account_id, "", snapshot_id,
-                                                          ranges, False):
-                    digest = zero_digest if piece.zero else (await loop.run_in_executor(
-                        self.executor, hashlib.sha256, piece.data)).digest()
-                    total.update(digest)
-                    count += 1
-        return count, base64.b64encode(total.digest()).decode()
+        return await linear_sha256(self.downloader, self.executor, self.config.max_ranges,
+                                   account_id, snapshot_id, pages)
 
     async def get(self, account_id: str, snapshot_id: str, index: int,
                   block_token: str) -> BlockData:

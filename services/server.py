@@ -170,9 +170,7 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     from ebs_facade.server import start_ebs_server
     from ebs_facade.snapshots import EbsSnapshots
 
-    dp = data_plane
-    blocks = EbsBlocks(store, dp.chunks, dp.executor, dp.config, dp.operations,
-                       dp.upload_slots)
+    blocks = EbsBlocks(data_plane)        # the servicer holds the data plane's parts
     facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
                                         Snapshots(store, cp_config), blocks), blocks)
     runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error)
