@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 ENV_PREFIX = "BLOCKSTORE_"
-NOT_SETTINGS = {"help", "config", "command"}
+# `init` binds a chunk store to a new, empty manifest (services/identity.py): as a standing
+# setting it would silently re-create a lost manifest on every start, so it is a flag only.
+NOT_SETTINGS = {"help", "config", "command", "init"}
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from blockstore.urls import file_url, sqlite_url
-from tests.serverproc import ServerProcess
+from tests.serverproc import ServerProcess, blockstore_cmd
 from tests.stores.helpers import IMAGE_BYTES, gc_report, make_store, refused, run
 
 SERVE = ("serve", "--listen", "127.0.0.1:0")
@@ -66,3 +66,20 @@ def test_a_malformed_manifest_exits_non_zero_at_once(tmp_path, command):
     (tmp_path / "manifest.db").write_bytes(b"not a database " * 1000)
     done = run(*command, "--data-dir", str(tmp_path), timeout=30)   # a hang fails here
     assert done.returncode != 0 and "not a database" in done.stderr, done.stderr
+
+
+def test_init_is_never_taken_from_the_environment_or_a_config_file(tmp_path):
+    """A standing `init` would re-create a lost manifest on every start: the very wipe the
+    binding prevents. It counts only as a flag typed for one start."""
+    store = make_store(tmp_path / "data")
+    before = store.chunk_files()
+    store.manifest.unlink()
+    where = ("--data-dir", str(store.data_dir))
+    done = blockstore_cmd(*SERVE, *where, check=False, timeout=60,
+                          env={"BLOCKSTORE_INIT": "1"})
+    refused(done, store.identity(), "--init")
+    config = tmp_path / "blockstore.toml"
+    config.write_text("init = true\n")
+    done = run(*SERVE, *where, "--config", str(config))
+    assert done.returncode == 2 and "init" in done.stderr, done.stderr
+    assert store.chunk_files() == before
