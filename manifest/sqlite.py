@@ -22,6 +22,7 @@ import aiosqlite
 
 from manifest.fair_pool import FairPool
 from manifest.migrations import apply_migrations
+from manifest.sqlite_private import make_private
 from manifest.sqlite_tx import SqliteTx
 
 BUSY_TIMEOUT_MS = 30_000
@@ -78,6 +79,7 @@ class SqliteManifest:
     async def open(cls, path: str | Path) -> "SqliteManifest":
         path = str(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        make_private(path)                    # it holds SigV4 secrets (sqlite_private.py)
         opened: list[aiosqlite.Connection] = []
         try:
             writer = await _connect(path)
