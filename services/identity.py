@@ -29,7 +29,6 @@ case 3, which completes on the next start.
 from __future__ import annotations
 
 import logging
-from contextlib import aclosing
 from dataclasses import dataclass
 
 from blockstore.clock import Clock, IdGenerator, RandomIds, SystemClock
@@ -63,10 +62,16 @@ class Names:
 
 
 async def holds_chunks(chunks: ChunkStore) -> bool:
-    async with aclosing(chunks.iter_tokens()) as tokens:
+    """Whether the store holds any chunk; stops listing at the first one."""
+    tokens = chunks.iter_tokens()
+    try:
         async for _ in tokens:
             return True
-    return False
+        return False
+    finally:
+        close = getattr(tokens, "aclose", None)     # a generator: end its listing now
+        if close is not None:
+            await close()
 
 
 def decide(seen: Seen, init: bool, names: Names) -> bool:
