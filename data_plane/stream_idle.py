@@ -28,10 +28,13 @@ class IdleBounded:
     async def next(self) -> T | None:
         """The next message, None at the end of the stream."""
         try:
-            msg = await asyncio.wait_for(anext(self._it), self.idle_s)
+            # asyncio.timeout, not wait_for: no task per message (streams of thousands
+            # of small messages spend their time here).
+            async with asyncio.timeout(self.idle_s):
+                msg = await anext(self._it)
         except StopAsyncIteration:
             return None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise StreamIdle(f"{self.name} sent no message for {self.idle_s:g} s after "
                              f"{self.count}; it was closed and nothing was written",
                              idle_timeout_s=self.idle_s) from None
