@@ -60,7 +60,7 @@ def _tags(body: dict) -> dict[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value", "")) for t in tags}
 
 
-@routes.post("/snapshots")
+@routes.post("/snapshots", name="StartSnapshot")
 async def start_snapshot(request: web.Request) -> web.Response:
     facade, account = facade_of(request)
     try:
@@ -82,7 +82,7 @@ async def start_snapshot(request: web.Request) -> web.Response:
                              status=201)
 
 
-@routes.post("/snapshots/completion/{snapshot_id}")
+@routes.post("/snapshots/completion/{snapshot_id}", name="CompleteSnapshot")
 async def complete_snapshot(request: web.Request) -> web.Response:
     facade, account = facade_of(request)
     h = request.headers

@@ -13,7 +13,7 @@ block_routes = web.RouteTableDef()
 from ebs_facade.routes import facade_of, int_param
 
 
-@block_routes.put("/snapshots/{snapshot_id}/blocks/{index}")
+@block_routes.put("/snapshots/{snapshot_id}/blocks/{index}", name="PutSnapshotBlock")
 async def put_snapshot_block(request: web.Request) -> web.Response:
     facade, account = facade_of(request)
     snapshot_id, h = request.match_info["snapshot_id"], request.headers
@@ -34,7 +34,7 @@ async def put_snapshot_block(request: web.Request) -> web.Response:
                                              "x-amz-Checksum-Algorithm": algorithm})
 
 
-@block_routes.get("/snapshots/{snapshot_id}/blocks/{index}")
+@block_routes.get("/snapshots/{snapshot_id}/blocks/{index}", name="GetSnapshotBlock")
 async def get_snapshot_block(request: web.Request) -> web.Response:
     facade, account = facade_of(request)
     block = await facade.blocks.get(account, request.match_info["snapshot_id"],
@@ -59,7 +59,7 @@ def _page_json(page: BlockPage, key: str, items: list[dict]) -> web.Response:
     return web.json_response(body)
 
 
-@block_routes.get("/snapshots/{snapshot_id}/blocks")
+@block_routes.get("/snapshots/{snapshot_id}/blocks", name="ListSnapshotBlocks")
 async def list_snapshot_blocks(request: web.Request) -> web.Response:
     facade, account = facade_of(request)
     page = await snapshot_blocks(facade.store, account, request.match_info["snapshot_id"],
@@ -68,7 +68,7 @@ async def list_snapshot_blocks(request: web.Request) -> web.Response:
                                        for b in page.blocks])
 
 
-@block_routes.get("/snapshots/{snapshot_id}/changedblocks")
+@block_routes.get("/snapshots/{snapshot_id}/changedblocks", name="ListChangedBlocks")
 async def list_changed_blocks(request: web.Request) -> web.Response:
     facade, account = facade_of(request)
     first = request.query.get("firstSnapshotId", "")

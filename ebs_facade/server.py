@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Callable
 
 from aiohttp import web
 
@@ -26,6 +27,7 @@ from manifest import ManifestStore
 
 log = logging.getLogger("blockstore.ebs")
 MAX_BODY = BLOCK_SIZE + 64 * 1024
+Observe = Callable[[str, str], None]
 BODY_TIMEOUT_S = 30.0
 
 
@@ -64,7 +66,10 @@ def _error_response(exc: Exception, what: str, faults: Faults) -> web.Response:
 
 
 def build_app(facade: Facade, clock: Clock, faults: Faults,
+              observe: Observe = lambda operation, outcome: None,
               max_requests: int = 64) -> web.Application:
+    """`observe(operation, outcome)` is told each finished request (outcome: "OK" or
+    the EBS error type), for metrics."""
     keys = KeyResolver(facade.store)
     slots = asyncio.Semaphore(max_requests)
 
@@ -74,23 +79,31 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
 
     @web.middleware
     async def edge(request: web.Request, handler) -> web.StreamResponse:
-        what = f"{request.method} {request.rel_url.path}"
+        # The operation's name comes from our route table, never from request data.
+        operation = request.match_info.route.name or "unknown"
         async with slots:
             try:
-                signed = sigv4.SignedRequest(request.method, request.rel_url.raw_path,
-                                             request.rel_url.raw_query_string,
-                                             request.headers, await _body(request))
-                key_id = await sigv4.verify(signed, secret_of, clock.now_us() / 1e6)
-                request["account_id"] = (await keys.lookup(key_id))[0]
-                return await handler(request)
-            except web.HTTPException as exc:
-                if exc.status >= 400:
-                    log.info("%s: %s", what, exc.reason)
+                response = await _serve(request, handler, operation)
+            except web.HTTPException as exc:    # 404 for an unknown path, 413 a large body
+                observe(operation, f"HTTP{exc.status}")
                 raise
-            except Exception as exc:
-                if isinstance(exc, sigv4.SignatureRejected):
-                    log.info("%s refused: %s", what, exc)
-                return _error_response(exc, what, faults)
+        observe(operation, response.headers.get("x-amzn-ErrorType", "OK"))
+        return response
+
+    async def _serve(request: web.Request, handler, operation: str) -> web.StreamResponse:
+        try:
+            signed = sigv4.SignedRequest(request.method, request.rel_url.raw_path,
+                                         request.rel_url.raw_query_string,
+                                         request.headers, await _body(request))
+            key_id = await sigv4.verify(signed, secret_of, clock.now_us() / 1e6)
+            request["account_id"] = (await keys.lookup(key_id))[0]
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            if isinstance(exc, sigv4.SignatureRejected):
+                log.info("%s refused: %s", operation, exc)
+            return _error_response(exc, operation, faults)
 
     app = web.Application(middlewares=[edge], client_max_size=MAX_BODY)
     app["facade"] = facade
@@ -100,13 +113,15 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
 
 
 async def start_ebs_server(facade: Facade, listen: str, faults: Faults,
+                           observe: Observe = lambda operation, outcome: None,
                            clock: Clock | None = None) -> tuple[web.AppRunner, int]:
     """Listen on HOST:PORT (port 0 picks one); returns the runner (cleanup()) and port.
     `faults(exc, what)` makes a domain error of anything else a handler raises."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(f"--ebs-listen {listen!r}: expected HOST:PORT")
-    runner = web.AppRunner(build_app(facade, clock or SystemClock(), faults), access_log=None)
+    runner = web.AppRunner(build_app(facade, clock or SystemClock(), faults, observe),
+                           access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host.strip("[]"), int(port))
     await site.start()

@@ -27,7 +27,7 @@ from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.connections import connection_options
 from services.faults import domain_error
-from services.metrics import Metrics, MetricsInterceptor
+from services.metrics import RPC_TOTAL, Metrics, MetricsInterceptor
 from services.metrics_http import start_metrics_server
 from services.gc import GcConfig, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
@@ -152,7 +152,7 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                                          reflection.SERVICE_NAME], server)
     port = _bind(server, config)
     metrics_port = await _start_metrics(metrics, config, closers)
-    ebs_port = await _start_ebs(config, cp_config, store, data_plane, closers)
+    ebs_port = await _start_ebs(config, cp_config, store, data_plane, closers, metrics)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -160,7 +160,7 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
 
 
 async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store: ManifestStore,
-                     data_plane, closers: list) -> int:
+                     data_plane, closers: list, metrics: Metrics) -> int:
     """The EBS direct facade: the control plane's domain objects and the data plane's
     chunk store, workers and operation record, over the same manifest (docs/ebs.md)."""
     if not config.ebs_listen:
@@ -173,7 +173,10 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     blocks = EbsBlocks(data_plane)        # the servicer holds the data plane's parts
     facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
                                         Snapshots(store, cp_config), blocks), blocks)
-    runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error)
+    def observe(operation: str, outcome: str) -> None:
+        metrics.inc(RPC_TOTAL, service="EBS", method=operation, code=outcome)
+
+    runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error, observe)
     closers.append(runner.cleanup)
     return port
 
