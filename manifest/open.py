@@ -15,9 +15,12 @@ def sqlite_path(url: str) -> Path:
 
 
 async def open_manifest(url: str) -> ManifestStore:
-    """`sqlite:///abs/path.db` (three slashes then the path); `postgresql://` is planned."""
+    """`sqlite:///abs/path.db` (three slashes then the path), or
+    `postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME`."""
     if url.startswith("sqlite:"):
         return await SqliteManifest.open(sqlite_path(url))
     if url.startswith(("postgresql://", "postgres://")):
-        raise ValueError("the PostgreSQL manifest backend is not implemented yet; use sqlite:///")
-    raise ValueError(f"unsupported --db URL {url!r}: expected sqlite:///path")
+        from manifest.postgres import PostgresManifest   # asyncpg only when asked for
+        return await PostgresManifest.open(url)
+    raise ValueError(f"unsupported --db URL {url.split('@')[-1]!r}: expected sqlite:///path "
+                     "or postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")

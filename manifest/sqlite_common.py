@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable, Sequence
 
 import aiosqlite
 
-from manifest.models import Snapshot, SnapshotMode, SnapshotState, Volume
+from manifest.rows import SNAPSHOT_COLS, SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
-VOLUME_COLS = ("vid, volume_id, account_id, size_bytes, chunk_size, source_snapshot_id, "
-               "open_version, created_at, labels, deleted_at")
-SNAPSHOT_COLS = ("sid, snapshot_id, account_id, vid, version, mode, state, progress, "
-                 "size_bytes, chunk_size, parent_snapshot_id, description, created_at, "
-                 "completed_at, labels, deleted_at")
-SNAPSHOT_SELECT = (f"SELECT {', '.join('s.' + c.strip() for c in SNAPSHOT_COLS.split(','))}, "
-                   "v.volume_id FROM snapshots s JOIN volumes v ON v.vid = s.vid")
+__all__ = ["SNAPSHOT_COLS", "SNAPSHOT_SELECT", "VOLUME_COLS", "_snapshot", "_volume",
+           "SqliteQueries", "_batches"]
+
 MAX_VARS = 500  # stay well below SQLite's host-parameter limit
-
-
-def _volume(row: Sequence[Any]) -> Volume:
-    (vid, volume_id, account_id, size, chunk, source, open_version, created, labels,
-     deleted) = row
-    return Volume(vid, volume_id, account_id, size, chunk, source or "", open_version,
-                  created, json.loads(labels), deleted)
-
-
-def _snapshot(row: Sequence[Any]) -> Snapshot:
-    (sid, snapshot_id, account_id, vid, version, mode, state, progress, size, chunk, parent,
-     description, created, completed, labels, deleted, volume_id) = row
-    return Snapshot(sid, snapshot_id, account_id, vid, volume_id, version, SnapshotMode(mode),
-                    SnapshotState(state), progress, size, chunk, parent or "", description,
-                    created, completed, json.loads(labels), deleted)
 
 
 def _batches(items: list, size: int = MAX_VARS) -> Iterable[list]:

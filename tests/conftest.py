@@ -17,22 +17,52 @@ import grpc
 import pytest
 
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
+from tests.backends import BACKENDS, db_url, make_template
+from tests.pgserver import remove, start_cluster
 from tests.serverproc import create_account, serve
 
 _names = itertools.count()
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the whole run, started on first use."""
+    cluster = start_cluster()
+    try:
+        make_template(cluster)
+        yield cluster
+    finally:
+        remove(cluster)
+
+
+def start_server(tmp_path_factory, request, backend: str = "sqlite"):
+    """`blockstore serve` on a fresh data dir, its manifest on `backend`."""
+    data_dir = tmp_path_factory.mktemp("data")
+    cluster = request.getfixturevalue("pg_cluster") if backend == "postgresql" else None
+    url = db_url(backend, data_dir, cluster)
+    proc = serve(data_dir, "--db", url)
+    proc.data_dir, proc.db_url, proc.backend = data_dir, url, backend
+    return proc
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    proc = serve(tmp_path_factory.mktemp("data"))
-    proc.data_dir = proc.args[proc.args.index("--data-dir") + 1]
+def server(tmp_path_factory, request):
+    proc = start_server(tmp_path_factory, request)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend_server(tmp_path_factory, request):
+    """`server` once per manifest backend (control-plane and data-plane suites)."""
+    proc = start_server(tmp_path_factory, request, request.param)
     yield proc
     proc.stop()
 
 
 @pytest.fixture
 def account(server):
-    return create_account(f"acct-{next(_names)}-{uuid.uuid4().hex[:6]}", data_dir=server.data_dir)
+    return create_account(f"acct-{next(_names)}-{uuid.uuid4().hex[:6]}", db=server.db_url)
 
 
 def metadata(token: str) -> tuple:
@@ -76,7 +106,7 @@ def dp(channel, account):
 
 @pytest.fixture
 def other_account(server):
-    return create_account(f"other-{uuid.uuid4().hex[:10]}", data_dir=server.data_dir)
+    return create_account(f"other-{uuid.uuid4().hex[:10]}", db=server.db_url)
 
 
 @pytest.fixture

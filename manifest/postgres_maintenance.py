@@ -1,0 +1,123 @@
+"""Queries for garbage collection and verification (services/gc.py, services/verify.py),
+PostgreSQL dialect."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from manifest.models import ChunkRecord, TokenUse, Volume
+from manifest.postgres_common import PgQueries, _count
+from manifest.rows import VOLUME_COLS, _volume
+
+
+class MaintenanceQueries(PgQueries):
+    async def block_vids(self) -> list[int]:
+        """Every volume (deleted or not) that still has block rows."""
+        return [r[0] for r in await self._all("SELECT DISTINCT vid FROM blocks ORDER BY vid")]
+
+    async def compact_blocks(self, vid: int | None = None) -> int:
+        """Delete every block row no reader can see (of one volume, or of all); returns
+        how many went. The rule is SqliteTx.compact_blocks'."""
+        return _count(await self.conn.execute(
+            "WITH RECURSIVE readers(vid, version) AS ("
+            "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
+            "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
+            "  UNION SELECT s.vid, s.version FROM readers r"
+            "    JOIN volumes v ON v.vid = r.vid"
+            "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"
+            " ranked AS (SELECT vid, chunk_index, version, LEAD(version) OVER ("
+            "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks"
+            "    WHERE $1::bigint IS NULL OR vid = $1)"
+            " DELETE FROM blocks b USING ranked k WHERE b.vid = k.vid"
+            "  AND b.chunk_index = k.chunk_index AND b.version = k.version AND NOT EXISTS ("
+            "    SELECT 1 FROM readers r WHERE r.vid = k.vid AND r.version >= k.version"
+            "      AND (k.next_version IS NULL OR r.version < k.next_version))", vid))
+
+    async def referenced_tokens(self, tokens: Iterable[bytes]) -> set[bytes]:
+        """The subset of `tokens` that some block row points at. In a write transaction
+        (the GC sweep's re-check) it first waits out every upload commit in flight."""
+        await self._lock_chunk_rows(exclusive=True)
+        rows = await self._all("SELECT DISTINCT token FROM blocks WHERE "
+                               "token = ANY($1::bytea[])", list(set(tokens)))
+        return {r[0] for r in rows}
+
+    async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
+        """Distinct tokens of block rows above `after`, ascending (pages of the mark set)."""
+        rows = await self._all("SELECT DISTINCT token FROM blocks WHERE token > $1 "
+                               "ORDER BY token LIMIT $2", after, limit)
+        return [r[0] for r in rows]
+
+    async def chunk_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
+        rows = await self._all("SELECT token FROM chunks WHERE token > $1 ORDER BY token "
+                               "LIMIT $2", after, limit)
+        return [r[0] for r in rows]
+
+    async def chunk_records(self, tokens: Iterable[bytes]) -> list[ChunkRecord]:
+        tokens = list(set(tokens))
+        owners: dict[bytes, list[str]] = {}
+        for token, account in await self._all(
+                "SELECT token, account_id FROM account_chunks WHERE token = ANY($1::bytea[])",
+                tokens):
+            owners.setdefault(token, []).append(account)
+        return [ChunkRecord(token, plain, stored, created, tuple(sorted(owners.get(token, ()))))
+                for token, plain, stored, created in await self._all(
+                    "SELECT token, plain_length, stored_length, created_at FROM chunks "
+                    "WHERE token = ANY($1::bytea[])", tokens)]
+
+    async def delete_chunk_rows(self, tokens: Iterable[bytes]) -> None:
+        """Forget chunks: no account may reference them, FindMissingChunks says missing."""
+        tokens = sorted(set(tokens))
+        await self._lock_chunk_rows(exclusive=True)
+        await self.conn.execute("DELETE FROM account_chunks WHERE token = ANY($1::bytea[])",
+                                tokens)
+        await self.conn.execute("DELETE FROM chunks WHERE token = ANY($1::bytea[])", tokens)
+
+    async def restore_chunk_rows(self, records: Iterable[ChunkRecord]) -> None:
+        records = sorted(records, key=lambda r: r.token)
+        await self.conn.execute(
+            "INSERT INTO chunks SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], "
+            "$4::bigint[]) ON CONFLICT DO NOTHING", [r.token for r in records],
+            [r.plain_length for r in records], [r.stored_length for r in records],
+            [r.created_at for r in records])
+        pairs = [(a, r.token) for r in records for a in r.accounts]
+        await self.conn.execute(
+            "INSERT INTO account_chunks SELECT * FROM unnest($1::text[], $2::bytea[]) "
+            "ON CONFLICT DO NOTHING", [a for a, _ in pairs], [t for _, t in pairs])
+
+    async def token_uses(self, tokens: Iterable[bytes]) -> list[TokenUse]:
+        """Every block row pointing at one of `tokens`, with the version of the next row."""
+        rows = await self._all(
+            "SELECT b.token, b.vid, b.chunk_index, b.version, (SELECT MIN(n.version) "
+            "FROM blocks n WHERE n.vid = b.vid AND n.chunk_index = b.chunk_index AND "
+            "n.version > b.version) FROM blocks b WHERE b.token = ANY($1::bytea[]) "
+            "ORDER BY b.vid, b.chunk_index, b.version", list(set(tokens)))
+        return [TokenUse(*r) for r in rows]
+
+    async def live_clones(self, snapshot_id: str) -> list[Volume]:
+        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE "
+                               "source_snapshot_id = $1 AND deleted_at IS NULL "
+                               "ORDER BY volume_id", snapshot_id)
+        return [_volume(r) for r in rows]
+
+    async def get_lease(self, name: str) -> tuple[str, float] | None:
+        await self._lock_name("lease", name)
+        row = await self._one("SELECT holder, expires_at FROM gc_lease WHERE name = $1", name)
+        return (row[0], row[1]) if row else None
+
+    async def put_lease(self, name: str, holder: str, expires_at: float) -> None:
+        await self.conn.execute(
+            "INSERT INTO gc_lease VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
+            "SET holder = excluded.holder, expires_at = excluded.expires_at",
+            name, holder, expires_at)
+
+    async def drop_lease(self, name: str, holder: str) -> None:
+        await self.conn.execute("DELETE FROM gc_lease WHERE name = $1 AND holder = $2",
+                                name, holder)
+
+    async def integrity_check(self) -> list[str]:
+        """["ok"], or what is wrong: pages and indexes are PostgreSQL's own business (WAL),
+        so this checks what no constraint declares: block rows of volumes that are gone."""
+        orphans = await self.conn.fetchval(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT vid FROM blocks) b "
+            "WHERE NOT EXISTS (SELECT 1 FROM volumes v WHERE v.vid = b.vid)")
+        return [f"block rows of {orphans} unknown volume(s)"] if orphans else ["ok"]

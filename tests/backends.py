@@ -1,0 +1,53 @@
+"""Manifest backends every backend-parametrized suite runs on, the BuildGrid way: one
+fixture parameter per backend, so each test of the suite runs on each.
+
+- `sqlite`: a fresh SQLite file in the test's temporary directory;
+- `postgresql`: a fresh database in the session's throwaway cluster (tests/pgserver.py),
+  copied from a template that already holds the schema, so it costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+
+from tests.pgserver import PgCluster
+
+BACKENDS = ("sqlite", "postgresql")
+TEMPLATE = "blockstore_template"
+_databases = itertools.count()
+
+
+async def _admin(cluster: PgCluster, *statements: str) -> None:
+    import asyncpg
+    conn = await asyncpg.connect(cluster.url("postgres"))
+    try:
+        for stmt in statements:
+            await conn.execute(stmt)
+    finally:
+        await conn.close()
+
+
+def make_template(cluster: PgCluster) -> None:
+    """A database with every migration applied, to copy per test."""
+    from manifest.postgres import PostgresManifest
+
+    async def go() -> None:
+        await _admin(cluster, f"CREATE DATABASE {TEMPLATE}")
+        store = await PostgresManifest.open(cluster.url(TEMPLATE))
+        await store.close()
+    asyncio.run(go())
+
+
+def fresh_database(cluster: PgCluster) -> str:
+    name = f"t{next(_databases)}"
+    asyncio.run(_admin(cluster, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    return cluster.url(name)
+
+
+def db_url(backend: str, tmp: Path, cluster: PgCluster | None) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'manifest.db'}"
+    assert cluster is not None
+    return fresh_database(cluster)
