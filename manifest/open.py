@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+import asyncpg
 
 from blockstore.urls import url_path
 from manifest.sqlite import SqliteManifest
 from manifest.store import ManifestStore
+
+# What a backend raises when its database is unusable (locked, unreachable, refused).
+DB_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def sqlite_path(url: str) -> Path:
@@ -20,7 +26,7 @@ async def open_manifest(url: str) -> ManifestStore:
     if url.startswith("sqlite:"):
         return await SqliteManifest.open(sqlite_path(url))
     if url.startswith(("postgresql://", "postgres://")):
-        from manifest.postgres import PostgresManifest   # asyncpg only when asked for
+        from manifest.postgres import PostgresManifest
         return await PostgresManifest.open(url)
     raise ValueError(f"unsupported --db URL {url.split('@')[-1]!r}: expected sqlite:///path "
                      "or postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")

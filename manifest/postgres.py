@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+from blockstore.urls import redacted
 from manifest.postgres_migrate import apply_pg_migrations
 from manifest.postgres_tx import PostgresTx
 
@@ -112,7 +113,7 @@ def _dsn(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or \
             not parts.path.strip("/"):
-        raise ValueError(f"--db {_redact(url)!r}: expected "
+        raise ValueError(f"--db {redacted(url)!r}: expected "
                          "postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")
     query = parse_qs(parts.query)
     pool_max = int(query.pop("pool_max", [POOL_MAX])[0])
@@ -121,9 +122,3 @@ def _dsn(url: str) -> tuple[str, int]:
     rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
     return parts._replace(scheme="postgresql", query=rest).geturl(), pool_max
 
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from blockstore.clock import RandomIds, SystemClock
 from clients.sizes import parse_size
 from blockstore.errors import BlockstoreError
 from manifest import ManifestStore, open_manifest
+from manifest.open import DB_ERRORS
 from services import gc_cli, server
 from services.accounts import create_account_with_key, has_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
@@ -36,7 +36,8 @@ DEFAULT_DATA_DIR = Path("./data")
 def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--data-dir", type=Path, help="embedded defaults live here "
                    "(manifest.db, chunks/); default ./data")
-    p.add_argument("--db", help="manifest database URL, sqlite:///path")
+    p.add_argument("--db", help="manifest database URL: sqlite:///path or "
+                   "postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")
     if chunks:
         p.add_argument("--chunks", help="chunk store URL, file:///path")
         p.add_argument("--init", action="store_true",
@@ -217,7 +218,7 @@ def main(argv: list[str]) -> int:
     except (BlockstoreError, ValueError) as err:
         print(f"blockstore: error: {err}", file=sys.stderr)
         return 2
-    except (OSError, RuntimeError, sqlite3.Error) as err:
+    except (OSError, RuntimeError, *DB_ERRORS) as err:
         # A port already in use (gRPC raises RuntimeError), an unreadable data directory,
         # a database locked for longer than the busy timeout: one line, not a traceback.
         print(f"blockstore: error: {type(err).__name__}: {err}", file=sys.stderr)

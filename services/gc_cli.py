@@ -42,7 +42,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _add_stores(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path)
-    p.add_argument("--db", help="manifest database URL, sqlite:///path")
+    p.add_argument("--db", help="manifest database URL: sqlite:///path or "
+                   "postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")
     p.add_argument("--chunks", help="chunk store URL, file:///path")
     p.add_argument("--json", action="store_true")
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from blockstore.urls import sqlite_url
 from tests.pgserver import PgCluster
 
 BACKENDS = ("sqlite", "postgresql")
@@ -41,13 +43,16 @@ def make_template(cluster: PgCluster) -> None:
 
 
 def fresh_database(cluster: PgCluster) -> str:
+    """Callable from sync and async fixtures alike (its own loop, on its own thread)."""
     name = f"t{next(_databases)}"
-    asyncio.run(_admin(cluster, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _admin(cluster, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+                    ).result()
     return cluster.url(name)
 
 
 def db_url(backend: str, tmp: Path, cluster: PgCluster | None) -> str:
     if backend == "sqlite":
-        return f"sqlite:///{tmp / 'manifest.db'}"
+        return sqlite_url(tmp / "manifest.db")
     assert cluster is not None
     return fresh_database(cluster)

@@ -1,6 +1,7 @@
-"""Issue 3 item 6: one control plane and two data-plane processes on one SQLite file and
-one chunk directory work together: each volume written through one data plane reads back
-byte-identical through the other, with concurrent streams on both."""
+"""Issue 3 item 6: one control plane and two data-plane processes on one manifest (an
+SQLite file or a PostgreSQL database) and one chunk directory work together: each volume
+written through one data plane reads back byte-identical through the other, with
+concurrent streams on both."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ import asyncio
 import grpc
 import pytest
 
-from blockstore.urls import file_url, sqlite_url
+from blockstore.urls import file_url
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
+from tests.backends import BACKENDS, db_url
 from tests.conftest import AuthedStub
 from tests.data_plane.helpers import CHUNK, MIB, list_blocks, new_volume, rand, read, upload
 from tests.serverproc import ServerProcess, create_account
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def cluster(tmp_path_factory, request):
     root = tmp_path_factory.mktemp("cluster")
-    db, chunks = sqlite_url(root / "manifest.db"), file_url(root / "chunks")
+    pg = request.getfixturevalue("pg_cluster") if request.param == "postgresql" else None
+    db, chunks = db_url(request.param, root, pg), file_url(root / "chunks")
     listen = ["--listen", "127.0.0.1:0"]
     procs = []
     try:
