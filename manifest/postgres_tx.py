@@ -9,11 +9,12 @@ from typing import Iterable, Sequence
 
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
 from manifest.postgres_common import _count
+from manifest.postgres_identity import IdentityQueries
 from manifest.postgres_maintenance import MaintenanceQueries
 from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
-class PostgresTx(MaintenanceQueries):
+class PostgresTx(MaintenanceQueries, IdentityQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

@@ -258,3 +258,19 @@ async def test_a_read_sees_one_snapshot_while_a_writer_commits(store):
             "a read transaction keeps the snapshot it started with"
     async with store.read() as reader:
         assert len(await reader.newest_rows(vol.vid, 1, 0, 9)) == 1
+
+
+async def test_store_identity_set_once_replaced_and_emptiness(store):
+    async with store.write() as tx:
+        assert await tx.store_identity() is None
+        assert await tx.is_empty() and not await tx.records_chunks()
+        await tx.set_store_identity("store-1", T0)
+        await tx.set_store_identity("store-2", T0 + 1)
+    await new_account(store)
+    async with store.read() as tx:
+        assert await tx.store_identity() == "store-2", "one row: a set replaces it"
+        assert not await tx.is_empty(), "an account makes the manifest non-empty"
+        assert not await tx.records_chunks()
+    async with store.write() as tx:
+        await tx.record_chunks([(token(1), 1, 1)], T0)
+        assert await tx.records_chunks()
