@@ -10,11 +10,13 @@ from blockstore.urls import url_path
 from chunkstore.local import LocalChunkStore
 from chunkstore.memory import MemoryChunkStore
 from chunkstore.protocol import ChunkStore
+from chunkstore.s3_config import parse_s3_url
 
 
 def open_chunk_store(url: str, *, fsync: bool = True,
                      executor: Executor | None = None) -> ChunkStore:
-    """`file:///abs/path` (local directory) or `memory://`; `s3://` is not built yet.
+    """`file:///abs/path` (local directory), `s3://BUCKET[/PREFIX]?endpoint=...` or
+    `memory://`.
 
     `executor` runs the blocking file I/O (default: the event loop's default executor).
     """
@@ -24,5 +26,7 @@ def open_chunk_store(url: str, *, fsync: bool = True,
     if parts.scheme == "memory":
         return MemoryChunkStore()
     if parts.scheme == "s3":
-        raise ValueError(f"chunk store URL {url!r}: the s3:// backend is not implemented yet")
-    raise ValueError(f"chunk store URL {url!r}: unsupported scheme (use file:// or memory://)")
+        from chunkstore.s3 import S3ChunkStore
+        return S3ChunkStore(parse_s3_url(url), executor=executor)
+    raise ValueError(f"chunk store URL {url!r}: unsupported scheme (use file://, s3:// or "
+                     "memory://)")

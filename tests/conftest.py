@@ -19,6 +19,7 @@ import pytest
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
 from tests.backends import BACKENDS, db_url, make_template
 from tests.pgserver import remove, start_cluster
+from tests.s3server import start_seaweedfs
 from tests.serverproc import create_account, serve
 
 _names = itertools.count()
@@ -33,6 +34,17 @@ def pg_cluster():
         yield cluster
     finally:
         remove(cluster)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs():
+    """One SeaweedFS (S3 gateway) for the whole run, started on first use; tests keep
+    apart by bucket or key prefix."""
+    weed = start_seaweedfs()
+    try:
+        yield weed
+    finally:
+        weed.stop()
 
 
 def start_server(tmp_path_factory, request, backend: str = "sqlite"):

@@ -1,15 +1,21 @@
-"""One `store` fixture over every backend, plus a `damage` helper that does to a stored
+"""One `store` fixture over every backend (memory, local directory, S3 on SeaweedFS), plus a `damage` helper that does to a stored
 chunk what a disk would (bit rot, truncation) and ages its mtime, per backend."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import obstore
 import pytest
 
 from chunkstore import LocalChunkStore, MemoryChunkStore, blake3_token, encode
 from chunkstore.fileformat import HEADER_SIZE
+from chunkstore.s3 import S3ChunkStore
+from chunkstore.s3_config import parse_s3_url
 
 
 class MemoryDamage:
@@ -48,15 +54,61 @@ class LocalDamage:
         os.utime(path, (st.st_atime - seconds, st.st_mtime - seconds))
 
 
-@pytest.fixture(params=["memory", "local"])
+class S3Damage:
+    """Rewrites objects behind the store's back (a plain PUT), and ages the seen time."""
+
+    def __init__(self, store: S3ChunkStore):
+        self.store = store
+
+    def _rewrite(self, token: bytes, edit) -> None:
+        async def go():
+            raw = bytearray(await self.store.read_raw(token))
+            await obstore.put_async(self.store.s3, self.store.config.chunk_key(token),
+                                    bytes(edit(raw)))
+        _on_own_loop(go())
+
+    def flip_byte(self, token: bytes) -> None:
+        def flip(raw):
+            raw[HEADER_SIZE + (len(raw) - HEADER_SIZE) // 2] ^= 0x01
+            return raw
+        self._rewrite(token, flip)
+
+    def truncate(self, token: bytes) -> None:
+        self._rewrite(token, lambda raw: raw[:-7])
+
+    def age(self, token: bytes, seconds: float) -> None:
+        async def go():
+            seen = (await self.store.stat(token)).mtime - seconds
+            await obstore.put_async(self.store.s3, self.store.config.seen_key(token),
+                                    repr(seen).encode())
+        _on_own_loop(go())
+
+
+def _on_own_loop(coro) -> None:
+    """Damage helpers are sync (like a disk's); run the S3 calls on a loop of their own."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture(params=["memory", "local", "s3"])
 async def store(request, tmp_path: Path):
-    backend = MemoryChunkStore() if request.param == "memory" else LocalChunkStore(tmp_path)
+    if request.param == "s3":
+        weed = request.getfixturevalue("seaweedfs")
+        url = weed.url("conformance", f"t{next(_prefixes)}-{os.getpid()}")
+        backend = S3ChunkStore(parse_s3_url(url, weed.env()))
+    else:
+        backend = MemoryChunkStore() if request.param == "memory" else LocalChunkStore(tmp_path)
     yield backend
     await backend.close()
 
 
 @pytest.fixture
 def damage(store):
+    if isinstance(store, S3ChunkStore):
+        return S3Damage(store)
     return MemoryDamage(store) if isinstance(store, MemoryChunkStore) else LocalDamage(store)
 
 

@@ -1,0 +1,188 @@
+"""`S3ChunkStore`: chunks as objects in an S3-compatible bucket (obstore client).
+
+Client: obstore, measured against boto3 on SeaweedFS (bench/s3_client.py): gets 2.3-2.9x,
+heads 7-10x, create-only puts 1.3x faster, and async without a thread per request.
+
+Insert is create-only (`PUT` with `If-None-Match: *`): the object appears whole or not at
+all, concurrent puts of one token from any number of processes agree on one creator, and
+an existing chunk is never rewritten. Objects cannot be touched in place, so each chunk's
+last-seen time lives in a small `seen/` object beside it, written BEFORE the chunk is
+relied on; garbage collection reads it, and its conditional delete
+(`delete(older_than=t)`, s3_delete.py) removes the chunk, then re-reads the seen time and
+puts the chunk back if someone saw it meanwhile. Because writers record "seen" first and
+check the chunk second, and GC deletes first and checks "seen" second, a writer either
+finds the chunk gone (and writes it again) or GC finds the writer's mark (and restores
+the chunk): S3's read-after-write consistency makes the two orders exhaustive.
+A missing seen object (a crash between its write and the chunk's) means the chunk's own
+Last-Modified, plus one second for its whole-second resolution, errs on "recent".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from concurrent.futures import Executor
+from typing import AsyncIterator, Callable
+
+import obstore
+from obstore.exceptions import AlreadyExistsError, NotFoundError
+from obstore.store import S3Store
+
+from chunkstore.fileformat import HEADER_SIZE, is_chunk_name, pack_header, unpack_header
+from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
+from chunkstore.s3_config import S3Config
+from chunkstore.s3_delete import delete_if_older
+from chunkstore.verify import check_put, check_token, verified_chunk
+
+from blockstore.errors import ChunkMissing
+
+
+class S3ChunkStore:
+    def __init__(self, config: S3Config, *, executor: Executor | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._executor = executor
+        self._clock = clock
+        self.s3 = S3Store(config.bucket, endpoint=config.endpoint, region=config.region,
+                          access_key_id=config.access_key_id,
+                          secret_access_key=config.secret_access_key,
+                          client_options={"allow_http": config.endpoint.startswith("http:"),
+                                          "connect_timeout": "5s", "timeout": "60s"})
+
+    async def put(self, token: bytes, payload: bytes, compression: Compression,
+                  plain_length: int) -> bool:
+        check_put(token, payload, compression, plain_length)
+        body = pack_header(Compression(compression), plain_length, len(payload)) + payload
+        while True:
+            await self.mark_seen(token)
+            if await self._create(self.config.chunk_key(token), body):
+                return True
+            if await self._exists(token):     # else GC took it between: write it again
+                return False
+
+    async def get(self, token: bytes) -> StoredChunk:
+        raw = await self.read_raw(check_token(token))
+        if raw is None:
+            raise ChunkMissing(f"chunk {token.hex()} is missing", token=token.hex())
+        header = unpack_header(token, raw[:HEADER_SIZE], len(raw))
+        return await self._run(verified_chunk, bytes(token), header.compression,
+                               raw[HEADER_SIZE:], header.plain_length)
+
+    async def stat(self, token: bytes) -> ChunkInfo | None:
+        """Raises ChunkCorrupt if the header is unreadable (the chunk exists but is bad)."""
+        key = self.config.chunk_key(check_token(token))
+        try:
+            result = await obstore.get_async(self.s3, key, options={"range": (0, HEADER_SIZE)})
+            raw = await result.bytes_async()
+        except (NotFoundError, FileNotFoundError):
+            return None
+        size = result.meta["size"]
+        header = unpack_header(token, bytes(raw), size)
+        seen = await self.seen_time(token)
+        if seen is None:
+            seen = result.meta["last_modified"].timestamp() + 1
+        return ChunkInfo(bytes(token), header.compression, header.plain_length,
+                         header.stored_length, seen)
+
+    async def contains_many(self, tokens: list[bytes]) -> set[bytes]:
+        tokens = [check_token(t) for t in tokens]
+        found = await asyncio.gather(*(self._exists(t) for t in tokens))
+        return {t for t, ok in zip(tokens, found) if ok}
+
+    async def touch(self, token: bytes) -> bool:
+        await self.mark_seen(check_token(token))
+        return await self._exists(token)
+
+    async def delete(self, token: bytes, *, older_than: float | None = None) -> bool:
+        token = check_token(token)
+        if older_than is not None:
+            return await delete_if_older(self, token, older_than)
+        existed = await self._exists(token)
+        await obstore.delete_async(self.s3, self.config.chunk_key(token))
+        await obstore.delete_async(self.s3, self.config.seen_key(token))
+        return existed
+
+    async def iter_tokens(self) -> AsyncIterator[bytes]:
+        """One listing page (up to 1,000 keys) at a time, so memory stays bounded."""
+        async for page in obstore.list(self.s3, prefix=self.config.key("chunks") + "/",
+                                       chunk_size=1000):
+            for meta in page:
+                name = meta["path"].rsplit("/", 1)[-1]
+                if is_chunk_name(name):
+                    yield bytes.fromhex(name)
+
+    async def quarantine(self, token: bytes) -> bool:
+        """Keeps the bad object under `quarantine/<hex>.<time_ns>` for inspection."""
+        raw = await self.read_raw(check_token(token))
+        if raw is None:
+            return False
+        await obstore.put_async(self.s3, self.config.key("quarantine",
+                                                         f"{token.hex()}.{time.time_ns()}"),
+                                raw, use_multipart=False)
+        await obstore.delete_async(self.s3, self.config.chunk_key(token))
+        return True
+
+    async def get_identity(self) -> str | None:
+        raw = await self._read(self.config.key("identity"))
+        if raw is None:
+            return None
+        text = raw.decode("ascii", "replace").strip()
+        if not text or not text.isprintable() or " " in text:
+            raise ValueError(f"chunk store identity object of bucket {self.config.bucket!r} "
+                             "is unreadable; restore it from a backup")
+        return text
+
+    async def set_identity(self, identity: str) -> None:
+        """A PUT replaces the object whole: readers see the old identity or the new one."""
+        await obstore.put_async(self.s3, self.config.key("identity"),
+                                (identity + "\n").encode("ascii"), use_multipart=False)
+
+    async def close(self) -> None:
+        """Nothing to release: the client's connections close with it."""
+
+    async def sweep_temp_files(self, older_than: float) -> tuple[int, int]:
+        """Nothing to sweep: a create-only PUT leaves no partial object behind."""
+        return 0, 0
+
+    # -- helpers shared with s3_delete.py -------------------------------------------
+    async def mark_seen(self, token: bytes) -> None:
+        await obstore.put_async(self.s3, self.config.seen_key(token),
+                                repr(self._clock()).encode(), use_multipart=False)
+
+    async def seen_time(self, token: bytes) -> float | None:
+        raw = await self._read(self.config.seen_key(token))
+        try:
+            return float(raw) if raw is not None else None
+        except ValueError:
+            return None                # unreadable: fall back to Last-Modified
+
+    async def read_raw(self, token: bytes) -> bytes | None:
+        return await self._read(self.config.chunk_key(token))
+
+    async def restore(self, token: bytes, raw: bytes) -> None:
+        await self._create(self.config.chunk_key(token), raw)
+
+    async def _create(self, key: str, body: bytes) -> bool:
+        try:
+            await obstore.put_async(self.s3, key, body, mode="create", use_multipart=False)
+        except AlreadyExistsError:
+            return False
+        return True
+
+    async def _exists(self, token: bytes) -> bool:
+        try:
+            await obstore.head_async(self.s3, self.config.chunk_key(token))
+        except (NotFoundError, FileNotFoundError):
+            return False
+        return True
+
+    async def _read(self, key: str) -> bytes | None:
+        try:
+            return bytes(await (await obstore.get_async(self.s3, key)).bytes_async())
+        except (NotFoundError, FileNotFoundError):
+            return None
+
+    async def _run(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))

@@ -1,0 +1,56 @@
+"""`--chunks s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION]`, parsed and
+checked when built; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+
+Object layout under PREFIX (the same bytes as the local backend's files, fileformat.py):
+    chunks/ab/cd/<64 hex>       a chunk: 24-byte header + payload
+    seen/ab/cd/<64 hex>         its last-seen time (text, Unix seconds), see s3.py
+    quarantine/<hex>.<time_ns>  a chunk that failed verification
+    identity                    the manifest this store is bound to
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+EXAMPLE = "s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION]"
+
+
+@dataclass(frozen=True)
+class S3Config:
+    bucket: str
+    prefix: str                    # "" or "some/prefix/" (always ends with "/")
+    endpoint: str
+    region: str
+    access_key_id: str
+    secret_access_key: str
+
+    def key(self, *parts: str) -> str:
+        return self.prefix + "/".join(parts)
+
+    def chunk_key(self, token: bytes) -> str:
+        name = token.hex()
+        return self.key("chunks", name[:2], name[2:4], name)
+
+    def seen_key(self, token: bytes) -> str:
+        name = token.hex()
+        return self.key("seen", name[:2], name[2:4], name)
+
+
+def parse_s3_url(url: str, env: dict[str, str] | None = None) -> S3Config:
+    env = os.environ if env is None else env
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if parts.scheme != "s3" or not parts.netloc or set(query) - {"endpoint", "region"}:
+        raise ValueError(f"chunk store URL {url!r}: expected {EXAMPLE}")
+    endpoint = query.get("endpoint", [""])[0]
+    if not urlsplit(endpoint).scheme in ("http", "https") or not urlsplit(endpoint).netloc:
+        raise ValueError(f"chunk store URL {url!r}: endpoint=http(s)://HOST:PORT is required")
+    key_id, secret = env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", "")
+    if not key_id or not secret:
+        raise ValueError(f"chunk store {parts.netloc!r}: set AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY")
+    prefix = parts.path.strip("/")
+    return S3Config(parts.netloc, prefix + "/" if prefix else "", endpoint.rstrip("/"),
+                    query.get("region", ["us-east-1"])[0], key_id, secret)
