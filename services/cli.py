@@ -39,7 +39,8 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--db", help="manifest database URL: sqlite:///path or "
                    "postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")
     if chunks:
-        p.add_argument("--chunks", help="chunk store URL, file:///path")
+        p.add_argument("--chunks", help="chunk store URL: file:///path or "
+                       "s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION]")
         p.add_argument("--init", action="store_true",
                        help="start afresh: bind the chunk store to a new, empty manifest "
                             "even though it holds another store's chunks (they become "

@@ -44,7 +44,8 @@ def _add_stores(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--db", help="manifest database URL: sqlite:///path or "
                    "postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")
-    p.add_argument("--chunks", help="chunk store URL, file:///path")
+    p.add_argument("--chunks", help="chunk store URL: file:///path or "
+                       "s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION]")
     p.add_argument("--json", action="store_true")
 
 

@@ -23,6 +23,7 @@ from tests.s3server import start_seaweedfs
 from tests.serverproc import create_account, serve
 
 _names = itertools.count()
+BUCKETS = ("conformance", "blockstore")     # tests share these, each under its own prefix
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,8 @@ def seaweedfs():
     apart by bucket or key prefix."""
     weed = start_seaweedfs()
     try:
+        for bucket in BUCKETS:
+            weed.make_bucket(bucket)
         yield weed
     finally:
         weed.stop()

@@ -59,6 +59,22 @@ class SeaweedFS:
         path = f"/{prefix.strip('/')}" if prefix else ""
         return f"s3://{bucket}{path}?endpoint={self.endpoint}"
 
+    def make_bucket(self, bucket: str) -> str:
+        """Create `bucket` (SeaweedFS creates a bucket on its first write) and return it."""
+        import asyncio
+
+        import obstore
+        from obstore.store import S3Store
+        store = S3Store(bucket, endpoint=self.endpoint, region="us-east-1",
+                        access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY,
+                        client_options={"allow_http": True})
+
+        async def go() -> None:
+            await obstore.put_async(store, ".created", b"")
+            await obstore.delete_async(store, ".created")
+        asyncio.run(go())
+        return bucket
+
     def env(self) -> dict[str, str]:
         return {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
 

@@ -43,6 +43,7 @@ class ServerProcess:
     """One running server process; `address` is HOST:PORT on loopback."""
 
     args: list[str]
+    env: dict[str, str] | None = None      # added to this process's environment
     proc: subprocess.Popen | None = None
     prefix: tuple[str, ...] = ()         # e.g. ("prlimit", "--nofile=256:512", "--")
     address: str = ""
@@ -52,7 +53,8 @@ class ServerProcess:
         self.output = []
         self.proc = subprocess.Popen([*self.prefix, *BLOCKSTORE, *self.args],
                                      stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, cwd=REPO)
+                                     stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                                     env={**os.environ, **(self.env or {})})
         ready = threading.Event()
 
         def pump() -> None:
