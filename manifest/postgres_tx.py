@@ -10,11 +10,12 @@ from typing import Iterable, Sequence
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
 from manifest.postgres_common import _count
 from manifest.postgres_identity import IdentityQueries
+from manifest.postgres_leases import VolumeLeaseQueries
 from manifest.postgres_maintenance import MaintenanceQueries
 from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
-class PostgresTx(MaintenanceQueries, IdentityQueries):
+class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------
@@ -79,6 +80,20 @@ class PostgresTx(MaintenanceQueries, IdentityQueries):
             "SELECT COUNT(*) FROM volumes v WHERE v.source_snapshot_id = $1 AND "
             "(v.deleted_at IS NULL OR EXISTS (SELECT 1 FROM snapshots s WHERE s.vid = v.vid "
             "AND s.deleted_at IS NULL))", snapshot_id)
+
+    async def clone_vids(self, vid: int) -> list[int]:
+        """Volumes (deleted or not) cloned from any snapshot of volume `vid`.
+
+        In a write transaction it locks their rows: `complete_ready` then completes the
+        clones' snapshots, and one that a clone's own writer is adding right now (having
+        seen the source still pending) must be committed and visible first, or nobody
+        would complete it. Locks go from a source to its clones only, never upwards, so
+        two such walks cannot deadlock."""
+        lock = " FOR UPDATE OF v" if self.write else ""
+        rows = await self._all("SELECT v.vid FROM volumes v JOIN snapshots s ON "
+                               "s.snapshot_id = v.source_snapshot_id WHERE s.vid = $1 "
+                               f"ORDER BY v.vid{lock}", vid)
+        return [r[0] for r in rows]
 
     async def count_pending_snapshots(self, account_id: str) -> int:
         await self._lock_name("pending", account_id)

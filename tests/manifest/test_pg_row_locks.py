@@ -13,8 +13,8 @@ import pytest
 
 from blockstore.errors import DataVersionConflict, SnapshotAlreadyComplete
 from data_plane.targets import check_target
-from manifest import SnapshotMode, SnapshotState, open_manifest
-from manifest.ordering import complete_ready
+from manifest import Snapshot, SnapshotMode, SnapshotState, open_manifest
+from manifest.ordering import complete_ready, completes_at_once
 from tests.backends import fresh_database
 from tests.manifest.records import T0, new_account, new_volume, take_snapshot, token
 
@@ -79,3 +79,34 @@ async def test_volume_upload_waiting_behind_a_snapshot_is_rejected_not_applied(t
     async with one.read() as tx:
         assert await tx.newest_rows(vol.vid, 1, 0, 9) == [], \
             "an upload at the old version never lands under the new snapshot (invariant 5)"
+
+
+async def test_snapshot_of_a_clone_added_while_its_source_completes_is_not_left_pending(
+        two_stores):
+    (one, two), watcher = two_stores
+    account = await new_account(one)
+    source = await take_snapshot(one, await new_volume(one, account), SnapshotMode.UPLOAD,
+                                 SnapshotState.PENDING)
+    clone = await new_volume(one, account, source=source.snapshot_id)
+
+    async def complete_source():
+        async with two.write() as tx:
+            held = await tx.get_snapshot(account.account_id, source.snapshot_id)
+            await tx.update_snapshot(held.replace(progress=1.0))
+            await complete_ready(tx, held.vid, T0 + 1)
+
+    async with one.write() as tx:             # a point-in-time snapshot of the clone
+        vol = await tx.get_volume(account.account_id, clone.volume_id)
+        assert not await completes_at_once(tx, vol.vid), "its source is still pending"
+        pending = await tx.insert_snapshot(Snapshot(
+            0, "snap-of-clone", account.account_id, vol.vid, vol.volume_id, vol.open_version,
+            SnapshotMode.POINT_IN_TIME, SnapshotState.PENDING, 0.0, vol.size_bytes,
+            vol.chunk_size, "", "", T0))
+        await tx.set_open_version(vol.vid, vol.open_version + 1)
+        completing = asyncio.create_task(complete_source())
+        await _waiting_or_done(watcher, completing)
+    await completing
+    async with one.read() as tx:
+        got = await tx.get_snapshot(account.account_id, pending.snapshot_id)
+    assert got.completed, "the source's completion found the clone's new snapshot and " \
+        "completed it (a COMPLETED source leaves no clone snapshot pending forever)"
