@@ -51,9 +51,15 @@ class S3ChunkStore:
                                           "connect_timeout": "5s", "timeout": "60s"})
 
     async def put(self, token: bytes, payload: bytes, compression: Compression,
-                  plain_length: int) -> bool:
+                  plain_length: int, *, overwrite: bool = False) -> bool:
+        """`overwrite`: a plain PUT, which replaces any copy whole (same cost either way)."""
         check_put(token, payload, compression, plain_length)
         body = pack_header(Compression(compression), plain_length, len(payload)) + payload
+        if overwrite:
+            await self.mark_seen(token)
+            await obstore.put_async(self.s3, self.config.chunk_key(token), body,
+                                    use_multipart=False)
+            return True
         while True:
             await self.mark_seen(token)
             if await self._create(self.config.chunk_key(token), body):

@@ -9,7 +9,6 @@ write to a bucket creates it).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,8 @@ class SeaweedFS:
         async def go() -> None:
             await obstore.put_async(store, ".created", b"")
             await obstore.delete_async(store, ".created")
-        asyncio.run(go())
+        with ThreadPoolExecutor(1) as pool:     # callable from inside a running loop too
+            pool.submit(asyncio.run, go()).result()
         return bucket
 
     def env(self) -> dict[str, str]:
