@@ -142,7 +142,7 @@ async def test_gc_keeps_what_a_completed_clone_snapshot_reads(server, cp, dp):
     await upload(dp, src, [(0, rand(CHUNK)), (CHUNK, rand(CHUNK))])
     await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=c.volume_id))
     await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=src.volume_id))
-    await asyncio.to_thread(gc_cli, server.data_dir, 0)
+    await asyncio.to_thread(gc_cli, server.data_dir, 0, server.db_url)
     assert await read(dp, snapshot_id=pit.snapshot_id) == frozen, \
         "GC keeps every row and chunk a completed snapshot of a deleted clone reads"
-    assert (await asyncio.to_thread(verify_cli, server.data_dir))[0] == 0
+    assert (await asyncio.to_thread(verify_cli, server.data_dir, server.db_url))[0] == 0

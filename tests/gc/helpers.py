@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from blockstore.urls import file_url
 from tests.observe import until
 from tests.serverproc import blockstore_cmd
 
@@ -28,14 +29,22 @@ def clock_past_every_chunk(data_dir: Path) -> None:
     until(lambda: time.time() > newest, "the clock passed the newest chunk's mtime")
 
 
-def gc_cli(data_dir: Path, grace: float = 0) -> dict:
-    out = blockstore_cmd("gc", "--data-dir", str(data_dir), "--grace", str(grace), "--json")
+def _stores(data_dir: Path, db: str | None) -> list[str]:
+    """--data-dir alone, or the manifest elsewhere (`db`, e.g. PostgreSQL) with the data
+    dir's chunk store."""
+    if db is None:
+        return ["--data-dir", str(data_dir)]
+    return ["--db", db, "--chunks", file_url(Path(data_dir) / "chunks")]
+
+
+def gc_cli(data_dir: Path, grace: float = 0, db: str | None = None) -> dict:
+    out = blockstore_cmd("gc", *_stores(data_dir, db), "--grace", str(grace), "--json")
     return json.loads(out.stdout)
 
 
-def verify_cli(data_dir: Path):
+def verify_cli(data_dir: Path, db: str | None = None):
     """(exit code, report dict) of `blockstore verify --json`."""
-    out = blockstore_cmd("verify", "--data-dir", str(data_dir), "--json", check=False)
+    out = blockstore_cmd("verify", *_stores(data_dir, db), "--json", check=False)
     assert out.returncode in (0, 1), out.stderr
     return out.returncode, json.loads(out.stdout)
 
