@@ -13,7 +13,7 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from blockstore.urls import sqlite_url
+from blockstore.urls import file_url, sqlite_url, url_path
 from tests.pgserver import PgCluster
 
 BACKENDS = ("sqlite", "postgresql")
@@ -56,3 +56,29 @@ def db_url(backend: str, tmp: Path, cluster: PgCluster | None) -> str:
         return sqlite_url(tmp / "manifest.db")
     assert cluster is not None
     return fresh_database(cluster)
+
+
+class StorePair:
+    """A manifest and a chunk store a server is started on, and how a test opens them
+    itself: `sqlite+dir` (the embedded defaults) or `pg+s3` (PostgreSQL + SeaweedFS)."""
+
+    def __init__(self, request, data_dir: Path) -> None:
+        self.backend, self.env = request.param, {}
+        pg = request.getfixturevalue("pg_cluster") if self.backend == "pg+s3" else None
+        self.db = db_url("postgresql" if pg else "sqlite", data_dir, pg)
+        self.chunks = file_url(data_dir / "chunks")
+        if pg:
+            weed = request.getfixturevalue("seaweedfs")
+            self.chunks = weed.url("blockstore", f"{data_dir.parent.name}-{next(_databases)}")
+            self.env = weed.env()
+
+    def server_args(self) -> list[str]:
+        return ["--db", self.db, "--chunks", self.chunks]
+
+    def chunk_store(self):
+        from chunkstore import LocalChunkStore
+        from chunkstore.s3 import S3ChunkStore
+        from chunkstore.s3_config import parse_s3_url
+        if self.env:
+            return S3ChunkStore(parse_s3_url(self.chunks, self.env))
+        return LocalChunkStore(url_path(self.chunks, "file"), fsync=False)

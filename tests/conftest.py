@@ -17,7 +17,7 @@ import grpc
 import pytest
 
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
-from tests.backends import BACKENDS, db_url, make_template
+from tests.backends import BACKENDS, StorePair, db_url, make_template
 from tests.pgserver import remove, start_cluster
 from tests.s3server import start_seaweedfs
 from tests.serverproc import create_account, serve
@@ -73,6 +73,12 @@ def backend_server(tmp_path_factory, request):
     proc = start_server(tmp_path_factory, request, request.param)
     yield proc
     proc.stop()
+
+
+@pytest.fixture(params=["sqlite+dir", "pg+s3"])
+def store_pair(request, tmp_path):
+    """The embedded stores, then the scale-out ones (tests/backends.py StorePair)."""
+    return StorePair(request, tmp_path / "data")
 
 
 @pytest.fixture

@@ -1,24 +1,23 @@
-"""SIGKILL a `blockstore serve` in the middle of uploads, restart it on the same data
-directory, and prove invariants 2 and 3 survived: every acknowledged stream reads back
-intact, every interrupted stream is whole or absent, the manifest database is sound and
-no block row points at a missing or rotten chunk."""
+"""SIGKILL a `blockstore serve` in the middle of uploads, restart it on the same stores
+(SQLite + a directory, and PostgreSQL + S3), and prove invariants 2 and 3 survived: every
+acknowledged stream reads back intact, every interrupted stream is whole or absent, the
+manifest database is sound and no block row points at a missing or rotten chunk."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
-from pathlib import Path
 
 import blake3
 import grpc
 
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
-from chunkstore.local import LocalChunkStore
+from manifest import open_manifest
+from tests.backends import StorePair
 from tests.conftest import AuthedStub
 from tests.data_plane.helpers import (CHUNK, MIB, Vol, block_msg, list_blocks, new_volume,
                                       pattern, read, target_msg)
-from tests.serverproc import create_account, serve
+from tests.serverproc import ServerProcess, create_account
 
 ROUNDS = 3
 ACKED_PER_ROUND = 2
@@ -61,21 +60,26 @@ async def send(dp, vol: Vol, blocks, pace: float = 0.0):
     return await dp.UploadBlocks(requests())
 
 
-def check_database(data_dir: Path) -> list[bytes]:
-    """PRAGMA integrity_check is ok; returns every token a block row points at."""
-    conn = sqlite3.connect(data_dir / "manifest.db")
+def serve_on(stores: StorePair, data_dir) -> ServerProcess:
+    return ServerProcess(["serve", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0",
+                          *stores.server_args()], env=stores.env).start()
+
+
+async def check_database(stores: StorePair) -> list[bytes]:
+    """The backend's integrity check is ok; returns every token a block row points at."""
+    store = await open_manifest(stores.db)
     try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", \
-            "the manifest database survives kill -9 intact"
-        rows = conn.execute("SELECT DISTINCT token FROM blocks WHERE token IS NOT NULL")
-        return [bytes(r[0]) for r in rows]
+        async with store.read() as tx:
+            assert await tx.integrity_check() == ["ok"], \
+                "the manifest database survives kill -9 intact"
+            return await tx.referenced_tokens_after(b"", 1 << 20)
     finally:
-        conn.close()
+        await store.close()
 
 
-async def check_chunks(data_dir: Path, tokens: list[bytes]) -> None:
-    """Invariant 3: every token a row points at has a chunk file that verifies."""
-    store = LocalChunkStore(data_dir / "chunks")
+async def check_chunks(stores: StorePair, tokens: list[bytes]) -> None:
+    """Invariant 3: every token a row points at has a chunk that verifies."""
+    store = stores.chunk_store()
     for token in tokens:
         chunk = await store.get(token)            # raises ChunkCorrupt / ChunkMissing
         assert blake3.blake3(chunk.plain).digest() == token
@@ -92,11 +96,12 @@ class Client:
         await self.channel.close()
 
 
-async def test_kill9_mid_upload_keeps_acked_streams_and_interrupted_ones_atomic(tmp_path):
+async def test_kill9_mid_upload_keeps_acked_streams_and_interrupted_ones_atomic(tmp_path,
+                                                                                 store_pair):
     rng = random.Random(20261126)
     data_dir = tmp_path / "data"
-    server = serve(data_dir)
-    token = create_account("crash", data_dir=data_dir)["token"]
+    server = serve_on(store_pair, data_dir)
+    token = create_account("crash", db=store_pair.db)["token"]
     client = Client(server, token)
     streams = Streams()
     acked: set[str] = set()
@@ -129,9 +134,9 @@ async def test_kill9_mid_upload_keeps_acked_streams_and_interrupted_ones_atomic(
             assert acked & set(tags), "the kill came after some in-flight stream was acked"
             await client.close()
 
-            tokens = check_database(data_dir)
-            await check_chunks(data_dir, tokens)
-            server = serve(data_dir)        # same data dir: the account token still works
+            tokens = await check_database(store_pair)
+            await check_chunks(store_pair, tokens)
+            server = serve_on(store_pair, data_dir)     # same stores: the token still works
             client = Client(server, token)
             await check_volume(client.dp, vol, streams, acked, interrupted)
         assert len(interrupted) >= ROUNDS, \
