@@ -12,10 +12,12 @@ from manifest.postgres_common import _count
 from manifest.postgres_identity import IdentityQueries
 from manifest.postgres_leases import VolumeLeaseQueries
 from manifest.postgres_maintenance import MaintenanceQueries
+from manifest.postgres_operations import OperationQueries
 from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
-class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries):
+class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
+                 OperationQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

@@ -274,3 +274,34 @@ async def test_store_identity_set_once_replaced_and_emptiness(store):
     async with store.write() as tx:
         await tx.record_chunks([(token(1), 1, 1)], T0)
         assert await tx.records_chunks()
+
+
+async def test_active_operations_and_chunk_releases(store):
+    import time
+
+    from manifest.models import ActiveOperation
+    a = await new_account(store)
+    vol = await new_volume(store, a)
+    op = ActiveOperation("op-1", "download", f"volume {vol.volume_id}", "h:1:x", vol.vid, 1,
+                         100.0, 200.0)
+    async with store.write() as tx:
+        await tx.start_operation(op)
+        await tx.start_operation(ActiveOperation("op-2", "upload", "v", "h:2:y", None, None,
+                                                 50.0, 60.0))
+        assert await tx.renew_operations("h:1:x", 300.0) == 1
+    async with store.read() as tx:
+        assert [o.op_id for o in await tx.active_operations()] == ["op-2", "op-1"], \
+            "oldest start first"
+        assert (await tx.active_operations())[1].expires_at == 300.0
+        assert await tx.operation_alive("op-1") and not await tx.operation_alive("op-9")
+    before = time.time() - 1
+    async with store.write() as tx:
+        await tx.end_operations(["op-1", "op-2"])
+        await tx.upsert_blocks(vol.vid, 1, [(0, token(1)), (1, token(2))])
+        await tx.upsert_blocks(vol.vid, 1, [(0, token(3)), (1, token(2))])
+    async with store.write() as tx:
+        assert await tx.active_operations() == []
+        assert await tx.released_since([token(1), token(2), token(3)], before) == {token(1)}, \
+            "an overwrite in place records the chunk it released; a same-token upsert does not"
+        assert await tx.prune_releases(time.time() + 60) == 1
+        assert await tx.released_since([token(1)], 0) == set()

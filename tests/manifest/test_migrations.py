@@ -5,10 +5,15 @@ migration once."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 
-from manifest import open_manifest
+import pytest
+
+from manifest import ManifestTx, open_manifest
 from manifest.migrations import migrations
 from manifest.postgres_migrate import pg_migrations
+from manifest.postgres_tx import PostgresTx
+from manifest.sqlite_tx import SqliteTx
 
 
 def test_every_sqlite_migration_has_a_postgresql_twin():
@@ -18,6 +23,14 @@ def test_every_sqlite_migration_has_a_postgresql_twin():
     assert not missing, ("port each SQLite migration to manifest/migrations/postgresql/ "
                          f"under the same file name; missing: {missing}")
     assert pg_names == sqlite_names, "no PostgreSQL-only migration either"
+
+
+@pytest.mark.parametrize("backend", [SqliteTx, PostgresTx])
+def test_every_backend_implements_the_whole_manifest_protocol(backend):
+    wanted = {name for name, fn in vars(ManifestTx).items() if inspect.iscoroutinefunction(fn)}
+    missing = sorted(name for name in wanted if not inspect.iscoroutinefunction(
+        getattr(backend, name, None)))
+    assert not missing, f"{backend.__name__} lacks ManifestTx methods: {missing}"
 
 
 async def test_concurrent_opens_apply_each_postgresql_migration_once(pg_cluster):
