@@ -8,8 +8,8 @@ FindMissingChunks and send references for what the server claims to hold, and pa
 between blocks. Readers: a download of a live volume runs while its owner overwrites it,
 so rows it resolved lose their last reference under it. Volumes and snapshots are deleted
 all the time so their chunks become garbage while others are about to reuse them. GC runs
-back to back in this process against the same database and chunk directory with NO grace
-period, beside a server on default settings: only the record of active operations keeps
+back to back in this process against the same stores (SQLite + a directory, and
+PostgreSQL + S3 on SeaweedFS) with NO grace period, beside a server on default settings: only the record of active operations keeps
 it off what they use. A stream may fail with a retryable UNKNOWN_CHUNK_TOKEN or
 CHUNK_COLLECTED and a reader with a retryable ABORTED, never DATA_LOSS; nothing
 acknowledged may be lost, and verify is clean afterwards.
@@ -25,14 +25,14 @@ import grpc
 
 from blockstore.v1 import control_plane_pb2 as cpb
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
-from chunkstore import LocalChunkStore
-from manifest.sqlite import SqliteManifest
+from manifest import open_manifest
 from services.gc import GcConfig, GcReport, collect_garbage
 from services.verify import verify_store
 from tests.conftest import AuthedStub
 from tests.data_plane.helpers import (CHUNK, MIB, Ref, Vol, b3, block_msg, missing,
                                       new_volume, rand, read, snapshot, target_msg)
-from tests.serverproc import create_account, serve
+from tests.backends import StorePair
+from tests.serverproc import ServerProcess, create_account
 
 GRACE_S = 0.0
 RUN_S = 10.0
@@ -50,9 +50,9 @@ class Tally:
         self.survivors: list[tuple[object, dict, bytes]] = []    # (dp, source, image)
 
 
-async def gc_loop(data_dir, stop: asyncio.Event) -> tuple[int, GcReport]:
-    store = await SqliteManifest.open(data_dir / "manifest.db")
-    chunks = LocalChunkStore(data_dir / "chunks", fsync=False)
+async def gc_loop(stores: StorePair, stop: asyncio.Event) -> tuple[int, GcReport]:
+    store = await open_manifest(stores.db)
+    chunks = stores.chunk_store()
     total, runs = GcReport(), 0
     try:
         while not stop.is_set():
@@ -132,19 +132,20 @@ async def worker(cp, dp, seed: int, deadline: float, tally: Tally) -> None:
             tally.survivors.append((dp, {"volume_id": vol.volume_id}, bytes(vol.image)))
 
 
-async def test_gc_in_a_tight_loop_never_loses_an_acknowledged_chunk(tmp_path):
-    data_dir = tmp_path / "data"
-    server = serve(data_dir)
+async def test_gc_in_a_tight_loop_never_loses_an_acknowledged_chunk(tmp_path, store_pair):
+    data_dir, stores = tmp_path / "data", store_pair
+    server = ServerProcess(["serve", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0",
+                            *stores.server_args()], env=stores.env).start()
     stubs = []
     channel = grpc.aio.insecure_channel(server.address)
     try:
         for name in ("race-a", "race-b"):
-            token = create_account(name, data_dir=data_dir)["token"]
+            token = create_account(name, db=stores.db)["token"]
             stubs.append((AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel),
                                      token),
                           AuthedStub(data_plane_pb2_grpc.DataPlaneServiceStub(channel), token)))
         stop, tally = asyncio.Event(), Tally()
-        gc = asyncio.create_task(gc_loop(data_dir, stop))
+        gc = asyncio.create_task(gc_loop(stores, stop))
         deadline = time.monotonic() + RUN_S
         await asyncio.gather(*(worker(*stubs[n % 2], n, deadline, tally)
                                for n in range(WORKERS)))
@@ -155,13 +156,13 @@ async def test_gc_in_a_tight_loop_never_loses_an_acknowledged_chunk(tmp_path):
         for dp, source, image in tally.survivors:                  # everything acked is there
             assert await read(dp, **source, size=MIB) == image, \
                 f"{source} reads back byte-identical"
-        store = await SqliteManifest.open(data_dir / "manifest.db")
+        store = await open_manifest(stores.db)
         try:
-            report = await verify_store(store, LocalChunkStore(data_dir / "chunks"))
+            report = await verify_store(store, stores.chunk_store())
         finally:
             await store.close()
         assert report.ok, f"verify after the race: {report.as_dict()}"
-        print(f"\n{runs} GC iterations with 0 lost chunks: {tally.acked} streams acked "
+        print(f"\n{stores.backend}: {runs} GC iterations with 0 lost chunks: {tally.acked} streams acked "
               f"({tally.refs} block references), {tally.refused} refused retryably, "
               f"{tally.reads} live reads ({tally.reads_aborted} told to retry), "
               f"{tally.volumes} volumes, {tally.snapshots} snapshots, "
