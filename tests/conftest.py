@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from pathlib import Path
 
 import grpc
 import pytest
 
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
+from blockstore.urls import sqlite_url
 from tests.backends import BACKENDS, StorePair, db_url, make_template
 from tests.pgserver import remove, start_cluster
 from tests.s3server import start_seaweedfs
@@ -56,7 +58,7 @@ def start_server(tmp_path_factory, request, backend: str = "sqlite"):
     cluster = request.getfixturevalue("pg_cluster") if backend == "postgresql" else None
     url = db_url(backend, data_dir, cluster)
     proc = serve(data_dir, "--db", url)
-    proc.data_dir, proc.db_url, proc.backend = data_dir, url, backend
+    proc.backend = backend
     return proc
 
 
@@ -81,9 +83,14 @@ def store_pair(request, tmp_path):
     return StorePair(request, tmp_path / "data")
 
 
+def db_of(server) -> str:
+    """The server's manifest URL (`serve` records it; a bare ServerProcess has a data dir)."""
+    return getattr(server, "db_url", None) or sqlite_url(Path(server.data_dir) / "manifest.db")
+
+
 @pytest.fixture
 def account(server):
-    return create_account(f"acct-{next(_names)}-{uuid.uuid4().hex[:6]}", db=server.db_url)
+    return create_account(f"acct-{next(_names)}-{uuid.uuid4().hex[:6]}", db=db_of(server))
 
 
 def metadata(token: str) -> tuple:
@@ -127,7 +134,7 @@ def dp(channel, account):
 
 @pytest.fixture
 def other_account(server):
-    return create_account(f"other-{uuid.uuid4().hex[:10]}", db=server.db_url)
+    return create_account(f"other-{uuid.uuid4().hex[:10]}", db=db_of(server))
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from blockstore.urls import sqlite_url
+
 REPO = Path(__file__).resolve().parent.parent
 # The installed console script, as users run it (`pip install -e .` puts it beside python).
 _SCRIPT = Path(sys.executable).with_name("blockstore")
@@ -88,6 +90,11 @@ class ServerProcess:
 
 
 def serve(data_dir: Path, *extra: str) -> ServerProcess:
-    """`blockstore serve` (both planes) on an OS-chosen loopback port."""
-    return ServerProcess(["serve", "--data-dir", str(data_dir),
+    """`blockstore serve` (both planes) on an OS-chosen loopback port; `data_dir` and
+    `db_url` (its manifest: `--db` among `extra`, else the data dir's) say where it keeps
+    its state."""
+    proc = ServerProcess(["serve", "--data-dir", str(data_dir),
                           "--listen", "127.0.0.1:0", *extra]).start()
+    db = extra[extra.index("--db") + 1] if "--db" in extra else None
+    proc.data_dir, proc.db_url = data_dir, db or sqlite_url(Path(data_dir) / "manifest.db")
+    return proc
