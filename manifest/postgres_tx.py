@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
 from manifest.postgres_common import _count
 from manifest.postgres_identity import IdentityQueries
+from manifest.postgres_keys import AccessKeyQueries
 from manifest.postgres_leases import VolumeLeaseQueries
 from manifest.postgres_maintenance import MaintenanceQueries
 from manifest.postgres_operations import OperationQueries
@@ -17,7 +18,7 @@ from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
 class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-                 OperationQueries):
+                 OperationQueries, AccessKeyQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

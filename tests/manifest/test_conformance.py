@@ -305,3 +305,12 @@ async def test_active_operations_and_chunk_releases(store):
             "an overwrite in place records the chunk it released; a same-token upsert does not"
         assert await tx.prune_releases(time.time() + 60) == 1
         assert await tx.released_since([token(1)], 0) == set()
+
+
+async def test_access_keys_put_and_looked_up_by_id(store):
+    a = await new_account(store)
+    async with store.write() as tx:
+        await tx.insert_access_key("AKIDEXAMPLE", a.account_id, "s3cr3t", T0)
+    async with store.read() as tx:
+        assert await tx.access_key("AKIDEXAMPLE") == (a.account_id, "s3cr3t")
+        assert await tx.access_key("AKIDNONE") is None

@@ -1,0 +1,19 @@
+"""SigV4 access keys of the EBS direct facade (migrations/0011), PostgreSQL dialect."""
+
+from __future__ import annotations
+
+from manifest.postgres_common import PgQueries
+
+
+class AccessKeyQueries(PgQueries):
+    async def insert_access_key(self, access_key_id: str, account_id: str, secret: str,
+                                created_at: int) -> None:
+        await self.conn.execute("INSERT INTO access_keys (access_key_id, account_id, secret, "
+                                "created_at) VALUES ($1, $2, $3, $4)",
+                                access_key_id, account_id, secret, created_at)
+
+    async def access_key(self, access_key_id: str) -> tuple[str, str] | None:
+        """(account_id, secret) of the key, or None."""
+        row = await self._one("SELECT account_id, secret FROM access_keys "
+                              "WHERE access_key_id = $1", access_key_id)
+        return (row[0], row[1]) if row else None
