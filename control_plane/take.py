@@ -18,8 +18,8 @@ async def take_snapshot(tx: ManifestTx, ids: IdGenerator, volume: Volume, mode: 
                         rows: list[tuple[int, bytes]], description: str,
                         labels: dict[str, str], now: int) -> Snapshot:
     version = volume.open_version
-    earlier = await tx.volume_snapshots(volume.vid)
-    parent = earlier[-1].snapshot_id if earlier else volume.source_snapshot_id
+    latest = await tx.latest_snapshot(volume.vid)
+    parent = latest.snapshot_id if latest else volume.source_snapshot_id
     snap = Snapshot(0, ids.new("snap"), volume.account_id, volume.vid, volume.volume_id,
                     version, mode, SnapshotState.PENDING, 0.0, volume.size_bytes,
                     volume.chunk_size, parent, description, now, None, dict(labels))

@@ -91,26 +91,38 @@ def check_work(view: View, ranges: list[tuple[int, int]], limit: int) -> None:
 
 async def pieces(store: ManifestStore, view: View, offset: int, length: int,
                  op: Operation) -> AsyncIterator[Piece]:
-    """The range cut at chunk boundaries, zero runs merged."""
+    """The range cut at chunk boundaries, zero runs merged.
+
+    Walks the written rows only (pages of `ROWS_PER_QUERY`, each in a short read
+    transaction); the gaps between them are holes, so an unwritten terabyte costs one
+    query and one zero piece.
+    """
     cs, end = view.chunk_size, offset + length
     index, last = offset // cs, (end - 1) // cs
-    zero_start = None
+    zero_start = None                  # where the zero run being merged began
+    cursor = offset                    # everything before it has been accounted for
     while index <= last:
-        stop = min(last, index + ROWS_PER_QUERY - 1)
         async with store.read() as tx:
             await _still_recorded(tx, view, op)
-            rows = {r.chunk_index: r.token for r in await rows_in(tx, view, index, stop)}
-        for i in range(index, stop + 1):
-            lo, hi = max(offset, i * cs), min(end, (i + 1) * cs)
-            token = rows.get(i)
-            if token is None:
+            rows = await rows_in(tx, view, index, last, ROWS_PER_QUERY)
+        for row in rows:
+            lo, hi = max(offset, row.chunk_index * cs), min(end, (row.chunk_index + 1) * cs)
+            if zero_start is None and lo > cursor:
+                zero_start = cursor    # a hole before this row
+            cursor = hi
+            if row.token is None:
                 zero_start = lo if zero_start is None else zero_start
                 continue
             if zero_start is not None:
                 yield Piece(zero_start, lo - zero_start, None, 0, 0)
                 zero_start = None
-            yield Piece(lo, hi - lo, token, i * cs, view.block_length(i))
-        index = stop + 1
+            yield Piece(lo, hi - lo, row.token, row.chunk_index * cs,
+                        view.block_length(row.chunk_index))
+        if len(rows) < ROWS_PER_QUERY:
+            break
+        index = rows[-1].chunk_index + 1
+    if zero_start is None and cursor < end:
+        zero_start = cursor
     if zero_start is not None:
         yield Piece(zero_start, end - zero_start, None, 0, 0)
 

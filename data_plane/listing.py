@@ -1,4 +1,10 @@
-"""FindMissingChunks, ListBlocks and ListChangedBlocks."""
+"""FindMissingChunks, ListBlocks and ListChangedBlocks.
+
+ListChangedBlocks reads only change candidates (`change_sources`): between two
+snapshots of one volume, the rows written between their versions (`blocks_by_version`),
+so its cost follows the number of changes, not the size of the volume. Candidates are
+read and compared in bounded pages, each in a short read transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,15 @@ from dataclasses import dataclass
 
 from blockstore.errors import InvalidArgument, InvalidLineage
 from blockstore.paging import encode_token, parse_page
-from data_plane.views import View, rows_in, snapshot_view
+from data_plane.views import View, rows_in, snapshot_view, visible_at
 from manifest import ManifestStore, ManifestTx
 
 TOKEN_BYTES = 32
 DEFAULT_BLOCK_PAGE = 1000
 MAX_BLOCK_PAGE = 10_000
+# Change candidates examined per read transaction: bounds memory and the time a
+# transaction stays open, whatever the page size or the volume.
+CANDIDATE_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -86,36 +95,65 @@ async def list_changes(store: ManifestStore, account_id: str, base_id: str, targ
 
 async def _scan(store: ManifestStore, base: View | None, target: View, first: int,
                 size: int) -> tuple[list[Change], int | None]:
-    """Compare base and target chunk by chunk from `first`, until `size` changes."""
+    """Compare base and target at each change candidate from `first`, until `size`
+    changes; returns them and the index to resume from (None: no more)."""
     last = max(target.chunk_count(), base.chunk_count() if base else 0) - 1
+    sources = change_sources(base, target)
     changes: list[Change] = []
     index = first
-    while index <= last and len(changes) < size:
+    while index <= last:
         async with store.read() as tx:
-            candidates = await _candidates(tx, base, target, index, last, size)
-            if not candidates:
-                return changes, None
-            lo, hi = candidates[0], candidates[-1]
-            t_rows = {r.chunk_index: r.token for r in await rows_in(tx, target, lo, hi)}
-            b_rows = {r.chunk_index: r.token for r in await rows_in(tx, base, lo, hi)} \
-                if base else {}
+            candidates, bound = await _candidates(tx, sources, index, last, CANDIDATE_PAGE)
+            t_rows = await visible_at(tx, target, candidates)
+            b_rows = await visible_at(tx, base, candidates) if base else {}
         for i in candidates:
             b, t = b_rows.get(i, False), t_rows.get(i, False)   # False: a hole
             if b != t:
                 changes.append(Change(i * target.chunk_size, b, t))
                 if len(changes) == size:
                     return changes, (i + 1 if i < last else None)
-        index = candidates[-1] + 1
+        if bound is None:
+            break
+        index = bound + 1
     return changes, None
 
 
-async def _candidates(tx: ManifestTx, base: View | None, target: View, first: int,
-                      last: int, size: int) -> list[int]:
-    """Chunk indexes that may differ. Same volume: rows written between the versions."""
-    if base and base.vid == target.vid and base.levels[1:] == target.levels[1:]:
-        low, high = sorted((base.version, target.version))
-        return await tx.changed_indexes(target.vid, low, high, first, size)
-    found = {r.chunk_index for r in await rows_in(tx, target, first, last, size)}
-    if base:
-        found |= {r.chunk_index for r in await rows_in(tx, base, first, last, size)}
-    return sorted(found)[:size]
+def change_sources(base: View | None, target: View) -> list[tuple[int, int, int]]:
+    """(vid, above_version, max_version): the rows that can make base and target differ.
+
+    A vid's source is fixed, so two lineages that meet share every level below the
+    meeting vid, at equal versions; only there can the versions differ. So a chunk can
+    differ only if it has a row in a level one view has and the other lacks (any
+    version up to that level's), or in the meeting vid between the two versions.
+    """
+    if base is None:
+        return [(lv.vid, 0, lv.max_version) for lv in target.levels]
+    b_versions = {lv.vid: lv.max_version for lv in base.levels}
+    t_versions = {lv.vid: lv.max_version for lv in target.levels}
+    sources = []
+    for lv in target.levels:
+        if lv.vid not in b_versions:
+            sources.append((lv.vid, 0, lv.max_version))
+        elif b_versions[lv.vid] != lv.max_version:
+            low, high = sorted((b_versions[lv.vid], lv.max_version))
+            sources.append((lv.vid, low, high))
+    sources += [(lv.vid, 0, lv.max_version) for lv in base.levels if lv.vid not in t_versions]
+    return sources
+
+
+async def _candidates(tx: ManifestTx, sources: list[tuple[int, int, int]], first: int,
+                      last: int, limit: int) -> tuple[list[int], int | None]:
+    """Candidate chunk indexes in first..bound, ascending, and `bound` (None: every
+    candidate up to `last` is in this page). A source that filled its page bounds the
+    page: beyond its last index, its later candidates are not known yet."""
+    found: set[int] = set()
+    bound = last
+    full = False
+    for vid, above, high in sources:
+        indexes = await tx.changed_indexes(vid, above, high, first, limit)
+        found.update(indexes)
+        if len(indexes) == limit:
+            full = True
+            bound = min(bound, indexes[-1])
+    page = sorted(i for i in found if i <= bound)
+    return page, (bound if full and bound < last else None)

@@ -42,7 +42,6 @@ async def lineage(tx: ManifestTx, vid: int, version: int) -> tuple[LineageLevel,
     return tuple(levels)
 
 
-
 async def volume_view(tx: ManifestTx, account_id: str, volume_id: str) -> View:
     """The volume's live content: everything up to and including its open version."""
     v = await require_volume(tx, account_id, volume_id)
@@ -76,3 +75,17 @@ async def rows_in(tx: ManifestTx, view: View, first: int, last: int,
     rows = sorted((r for r in merged.values() if r.chunk_index <= last_index),
                   key=lambda r: r.chunk_index)
     return rows[:limit] if limit is not None else rows
+
+
+async def visible_at(tx: ManifestTx, view: View, indexes: list[int]) -> dict[int, bytes | None]:
+    """What the view reads at each of `indexes`: token, None (written zeros), or absent
+    (a hole). Point lookups level by level, so the cost follows len(indexes)."""
+    wanted = [i for i in indexes if i < view.chunk_count()]
+    found: dict[int, bytes | None] = {}
+    for level in view.levels:
+        if not wanted:
+            break
+        for row in await tx.newest_at(level.vid, level.max_version, wanted):
+            found[row.chunk_index] = row.token
+        wanted = [i for i in wanted if i not in found]
+    return found

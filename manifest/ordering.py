@@ -15,6 +15,10 @@ Invariant kept: a COMPLETED snapshot reads byte-identical forever. Whatever comp
 deletes a snapshot calls `complete_ready`, which completes, in the same transaction, every
 snapshot whose turn has come, on the volume and then on every clone below it (deleted
 clones included: their snapshots survive them).
+
+Cost: these rules read only pending snapshots (`pending_snapshots`, a partial index
+holds them; few at any time, the pending cap bounds them), never the completed ones,
+so they cost the same at 10 or 4,000 snapshots on a volume.
 """
 
 from __future__ import annotations
@@ -29,14 +33,13 @@ async def require_earliest_outstanding(tx: ManifestTx, snapshot: Snapshot) -> No
     if snapshot.completed:
         raise SnapshotAlreadyComplete(f"snapshot {snapshot.snapshot_id} is already complete",
                                       snapshot_id=snapshot.snapshot_id)
-    for other in await tx.volume_snapshots(snapshot.vid):
-        if other.version >= snapshot.version:
-            break
-        if not other.completed:
-            raise NotEarliestOutstanding(
-                f"snapshot {snapshot.snapshot_id} waits behind pending snapshot "
-                f"{other.snapshot_id} of volume {snapshot.volume_id}",
-                snapshot_id=snapshot.snapshot_id, earlier_snapshot_id=other.snapshot_id)
+    pending = await tx.pending_snapshots(snapshot.vid)
+    if pending and pending[0].version < snapshot.version:
+        other = pending[0]
+        raise NotEarliestOutstanding(
+            f"snapshot {snapshot.snapshot_id} waits behind pending snapshot "
+            f"{other.snapshot_id} of volume {snapshot.volume_id}",
+            snapshot_id=snapshot.snapshot_id, earlier_snapshot_id=other.snapshot_id)
 
 
 async def lineage_settled(tx: ManifestTx, vid: int) -> bool:
@@ -46,19 +49,16 @@ async def lineage_settled(tx: ManifestTx, vid: int) -> bool:
         source = await tx.get_snapshot_any(volume.source_snapshot_id)
         if source is None:
             return True
-        for other in await tx.volume_snapshots(source.vid):
-            if other.version > source.version:
-                break
-            if not other.completed:
-                return False
+        pending = await tx.pending_snapshots(source.vid)
+        if pending and pending[0].version <= source.version:
+            return False
         volume = await tx.get_volume_by_vid(source.vid)
     return True
 
 
 async def completes_at_once(tx: ManifestTx, vid: int) -> bool:
     """Would a point-in-time snapshot of volume `vid` taken now complete at once?"""
-    return all(s.completed for s in await tx.volume_snapshots(vid)) \
-        and await lineage_settled(tx, vid)
+    return not await tx.pending_snapshots(vid) and await lineage_settled(tx, vid)
 
 
 async def complete_ready(tx: ManifestTx, vid: int, now_us: int,
@@ -80,7 +80,7 @@ async def complete_ready(tx: ManifestTx, vid: int, now_us: int,
 
 async def _complete_own(tx: ManifestTx, vid: int, now_us: int) -> list[Snapshot]:
     """Complete, in version order, the pending snapshots of one volume that may."""
-    pending = [s for s in await tx.volume_snapshots(vid) if not s.completed]
+    pending = await tx.pending_snapshots(vid)
     if not pending or not await lineage_settled(tx, vid):
         return []
     done = []

@@ -1,6 +1,8 @@
 """SQLite backend of the manifest (aiosqlite), safe for several processes on one file.
 
 - WAL journal, so readers never block the writer and a reader sees a consistent snapshot.
+- Incremental auto-vacuum on new files: GC hands freed pages back (`release_space`);
+  the WAL is cut back to `WAL_LIMIT` bytes after each checkpoint.
 - `synchronous=FULL`: a commit is on stable storage before it returns (invariant 2).
 - Writers take `BEGIN IMMEDIATE`: the database write lock is taken up front, so two
   processes never deadlock upgrading read locks; `busy_timeout` makes them queue.
@@ -27,6 +29,8 @@ from manifest.sqlite_tx import SqliteTx
 
 BUSY_TIMEOUT_MS = 30_000
 READERS = 4
+WAL_LIMIT = 64 << 20
+INCREMENTAL = 2                    # PRAGMA auto_vacuum's value for incremental
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
@@ -34,6 +38,7 @@ async def _connect(path: str) -> aiosqlite.Connection:
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
         await conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         await conn.close()        # its thread would keep the process alive
@@ -84,6 +89,10 @@ class SqliteManifest:
         try:
             writer = await _connect(path)
             opened.append(writer)
+            async with writer.execute("PRAGMA page_count") as cur:
+                if (await cur.fetchone())[0] == 0:
+                    # Only a new file can take it (before any table): GC can shrink it.
+                    await writer.execute("PRAGMA auto_vacuum = INCREMENTAL")
             async with writer.execute("PRAGMA journal_mode") as cur:
                 mode = (await cur.fetchone())[0]
             if mode.lower() != "wal":          # set once; later opens leave it alone
@@ -121,6 +130,27 @@ class SqliteManifest:
                 await asyncio.shield(conn.execute("COMMIT"))
         finally:
             self._readers.put(conn)
+
+    async def release_space(self, max_pages: int) -> int:
+        """Return up to `max_pages` free pages to the file system; how many went.
+
+        Only a file created with incremental auto-vacuum can shrink (every new manifest
+        is, see `open`); an older file keeps its free pages for reuse until an offline
+        `VACUUM`. The pragma is its own short write transaction, and it must run as a
+        script: a plain execute steps it once, which frees a single page.
+        """
+        async with self._write_lock:
+            if await self._pragma("auto_vacuum") != INCREMENTAL:
+                return 0
+            free = await self._pragma("freelist_count")
+            if free:
+                await self._writer.executescript(
+                    f"PRAGMA incremental_vacuum({int(min(free, max_pages))});")
+            return free - await self._pragma("freelist_count")
+
+    async def _pragma(self, name: str) -> int:
+        async with self._writer.execute(f"PRAGMA {name}") as cur:
+            return (await cur.fetchone())[0]
 
     async def integrity_check(self) -> str:
         async with self._writer.execute("PRAGMA integrity_check") as cur:

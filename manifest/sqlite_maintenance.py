@@ -2,56 +2,118 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from bisect import bisect_left
+from typing import Iterable, Iterator, Sequence
 
 from manifest.models import ChunkRecord, TokenUse, Volume
 from manifest.sqlite_common import VOLUME_COLS, SqliteQueries, _batches, _volume
 from manifest.sqlite_textcheck import undecodable_text
 
 
+_END = 1 << 62                     # above any chunk index
+_INCREMENTAL = 2                   # PRAGMA auto_vacuum value
+_READERS = (
+    "WITH RECURSIVE readers(vid, version) AS ("
+    "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
+    "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
+    "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
+    "  UNION SELECT s.vid, s.version FROM readers r"
+    "    JOIN volumes v ON v.vid = r.vid"
+    "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id)")
+
+
+def _with_next(rows: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int, int | None]]:
+    """(index, version, version of the chunk's next row or None), rows in key order."""
+    for i, (index, version) in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        yield index, version, nxt[1] if nxt and nxt[0] == index else None
+
+
+def _seen(readers: list[int], version: int, next_version: int | None) -> bool:
+    i = bisect_left(readers, version)
+    return i < len(readers) and (next_version is None or readers[i] < next_version)
+
+
 class MaintenanceQueries(SqliteQueries):
     async def block_vids(self) -> list[int]:
         """Every volume (deleted or not) that still has block rows."""
-        return [r[0] for r in await self._all("SELECT DISTINCT vid FROM blocks ORDER BY vid")]
+        return [r[0] for r in await self._all(
+            "SELECT v.vid FROM volumes v WHERE EXISTS (SELECT 1 FROM blocks b "
+            "WHERE b.vid = v.vid) ORDER BY v.vid")]
 
-    async def compact_blocks(self, vid: int | None = None) -> int:
-        """Delete every block row no reader can see (of one volume, or of all); returns
-        how many went.
+    async def reader_versions(self, vid: int) -> list[int]:
+        """The versions at which someone can read volume `vid`, ascending.
 
         Readers of a vid: its live volume at `open_version` (unless deleted), each of its
         non-deleted snapshots at their version, each active operation reading it (a
-        download holds what it started on, even if deleted meanwhile), and, through clones, the source snapshot
-        of any vid that has a reader (deleted or not: a clone reads through it). A row
-        (vid, index, v) whose next row of the same chunk is at v' (or none) is visible
-        iff some reader r of vid has v <= r < v'.
+        download holds what it started on, even if deleted meanwhile), and, through
+        clones, the source snapshot of any vid that has a reader (deleted or not: a
+        clone reads through it).
         """
-        await self.conn.execute(
-            "WITH RECURSIVE readers(vid, version) AS ("
-            "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
-            "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
-            "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
-            "  UNION SELECT s.vid, s.version FROM readers r"
-            "    JOIN volumes v ON v.vid = r.vid"
-            "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"
-            " ranked AS (SELECT vid, chunk_index, version, LEAD(version) OVER ("
-            "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks"
-            "    WHERE ?1 IS NULL OR vid = ?1)"
-            " DELETE FROM blocks WHERE (vid, chunk_index, version) IN ("
-            "  SELECT vid, chunk_index, version FROM ranked k WHERE NOT EXISTS ("
-            "    SELECT 1 FROM readers r WHERE r.vid = k.vid AND r.version >= k.version"
-            "      AND (k.next_version IS NULL OR r.version < k.next_version)))", (vid,))
-        # The cursor's rowcount is -1 for a statement that starts with WITH.
-        return (await self._one("SELECT changes()"))[0]
+        rows = await self._all(_READERS + " SELECT DISTINCT version FROM readers "
+                               "WHERE vid = ? ORDER BY version", (vid,))
+        return [r[0] for r in rows]
+
+    async def compact_blocks(self, vid: int | None = None) -> int:
+        """Compact one volume, or all, in this one transaction; returns rows deleted.
+        (GC uses `compact_block_range` in short transactions instead.)"""
+        removed = 0
+        for one in [vid] if vid is not None else await self.block_vids():
+            first: int | None = 0
+            while first is not None:
+                n, first = await self.compact_block_range(one, first, 10_000)
+                removed += n
+        return removed
+
+    async def compact_block_range(self, vid: int, first_index: int,
+                                  limit: int) -> tuple[int, int | None]:
+        """Delete the rows no reader can see among about `limit` rows of volume `vid`
+        from chunk `first_index` (whole chunks); returns how many went and the chunk
+        index to continue from (None: the volume is done).
+
+        A row (vid, index, v) whose next row of the same chunk is at v' (or none) is
+        visible iff some reader r of vid has v <= r < v'. Readers are read in the same
+        transaction: a snapshot taken since is a new reader at the then open version.
+        """
+        edge = await self._one("SELECT chunk_index FROM blocks WHERE vid = ? AND "
+                               "chunk_index >= ? ORDER BY chunk_index, version LIMIT 1 "
+                               "OFFSET ?", (vid, first_index, limit))
+        stop = None if edge is None else max(edge[0], first_index + 1)
+        rows = await self._all("SELECT chunk_index, version FROM blocks WHERE vid = ? AND "
+                               "chunk_index >= ? AND chunk_index < ? ORDER BY chunk_index, "
+                               "version", (vid, first_index, _END if stop is None else stop))
+        readers = await self.reader_versions(vid)
+        doomed = [(vid, index, version) for index, version, after in _with_next(rows)
+                  if not _seen(readers, version, after)]
+        await self.conn.executemany("DELETE FROM blocks WHERE vid = ? AND chunk_index = ? "
+                                    "AND version = ?", doomed)
+        return len(doomed), stop
 
     async def referenced_tokens(self, tokens: Iterable[bytes]) -> set[bytes]:
-        """The subset of `tokens` that some block row points at."""
+        """The subset of `tokens` that some block row points at: one index probe per
+        token, however many rows share it."""
         found: set[bytes] = set()
         for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(f"SELECT DISTINCT token FROM blocks WHERE token IN ({marks})",
-                                   batch)
+            values = ",".join(["(?)"] * len(batch))
+            rows = await self._all(
+                f"WITH wanted(token) AS (VALUES {values}) SELECT w.token FROM wanted w "
+                "WHERE EXISTS (SELECT 1 FROM blocks b WHERE b.token = w.token)", batch)
             found.update(r[0] for r in rows)
         return found
+
+    async def release_space(self, max_pages: int) -> int:
+        """Return up to `max_pages` free pages to the file system; how many went.
+
+        SQLite only shrinks a file created with incremental auto-vacuum (every new
+        manifest is, see `SqliteManifest.open`); an older file keeps its free pages
+        for reuse until an offline `VACUUM`.
+        """
+        if (await self._one("PRAGMA auto_vacuum"))[0] != _INCREMENTAL:
+            return 0
+        free = (await self._one("PRAGMA freelist_count"))[0]
+        if free:
+            await self._all(f"PRAGMA incremental_vacuum({int(min(free, max_pages))})")
+        return free - (await self._one("PRAGMA freelist_count"))[0]
 
     async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
         """Distinct tokens of block rows above `after`, ascending (pages of the mark set)."""

@@ -4,11 +4,11 @@ by `account_id`; deleted volumes and snapshots are invisible to these lookups.""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
-from manifest.sqlite_common import (SNAPSHOT_SELECT, VOLUME_COLS, _batches, _snapshot,
-                                    _volume)
+from manifest.models import Account, IdempotencyRecord, Snapshot, Volume
+from manifest.sqlite_blocks import BlockQueries
+from manifest.sqlite_common import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 from manifest.sqlite_identity import IdentityQueries
 from manifest.sqlite_keys import AccessKeyQueries
 from manifest.sqlite_leases import VolumeLeaseQueries
@@ -16,7 +16,7 @@ from manifest.sqlite_maintenance import MaintenanceQueries
 from manifest.sqlite_operations import OperationQueries
 
 
-class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
+class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
                OperationQueries, AccessKeyQueries):
     """One transaction's view of the manifest."""
 
@@ -131,6 +131,18 @@ class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
                                "ORDER BY s.version", (vid,))
         return [_snapshot(r) for r in rows]
 
+    async def latest_snapshot(self, vid: int) -> Snapshot | None:
+        """The volume's live snapshot of the highest version (the next one's parent)."""
+        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
+                              "ORDER BY s.version DESC LIMIT 1", (vid,))
+        return _snapshot(row) if row else None
+
+    async def pending_snapshots(self, vid: int) -> list[Snapshot]:
+        """The volume's live pending snapshots in version order (few: the pending cap)."""
+        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.state = 'PENDING' "
+                               "AND s.deleted_at IS NULL ORDER BY s.version", (vid,))
+        return [_snapshot(r) for r in rows]
+
     async def update_snapshot(self, s: Snapshot) -> None:
         await self.conn.execute(
             "UPDATE snapshots SET state = ?, progress = ?, completed_at = ?, deleted_at = ? "
@@ -156,59 +168,3 @@ class SqliteTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
         await self.conn.execute("INSERT OR REPLACE INTO idempotency_keys VALUES (?,?,?,?,?,?)",
                                 (account_id, operation, key, record.fingerprint, record.result,
                                  record.created_at))
-
-    # -- blocks and chunks -----------------------------------------------------------
-    async def upsert_blocks(self, vid: int, version: int,
-                            rows: Sequence[tuple[int, bytes | None]]) -> None:
-        # An UPDATE, not REPLACE: the trigger of migrations/0005 records the chunk an
-        # overwrite releases (a reader may still be reading it).
-        await self.conn.executemany(
-            "INSERT INTO blocks VALUES (?, ?, ?, ?) ON CONFLICT (vid, chunk_index, version) "
-            "DO UPDATE SET token = excluded.token",
-            [(vid, idx, version, token) for idx, token in rows])
-
-    async def newest_rows(self, vid: int, max_version: int, first_index: int,
-                          last_index: int, limit: int | None = None) -> list[BlockRow]:
-        # SQLite returns the bare columns of the row that holds MAX(version).
-        rows = await self._all(
-            "SELECT chunk_index, token, MAX(version) FROM blocks WHERE vid = ? AND "
-            "version <= ? AND chunk_index BETWEEN ? AND ? GROUP BY chunk_index "
-            "ORDER BY chunk_index LIMIT ?",
-            (vid, max_version, first_index, last_index, -1 if limit is None else limit))
-        return [BlockRow(idx, token, version) for idx, token, version in rows]
-
-    async def changed_indexes(self, vid: int, above_version: int, max_version: int,
-                              first_index: int, limit: int) -> list[int]:
-        """Chunk indexes with a row in (above_version, max_version]: change candidates."""
-        rows = await self._all(
-            "SELECT DISTINCT chunk_index FROM blocks WHERE vid = ? AND version > ? AND "
-            "version <= ? AND chunk_index >= ? ORDER BY chunk_index LIMIT ?",
-            (vid, above_version, max_version, first_index, limit))
-        return [r[0] for r in rows]
-
-    async def tokens_known(self, account_id: str, tokens: Iterable[bytes]) -> set[bytes]:
-        known: set[bytes] = set()
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(f"SELECT token FROM account_chunks WHERE account_id = ? "
-                                   f"AND token IN ({marks})", (account_id, *batch))
-            known.update(r[0] for r in rows)
-        return known
-
-    async def add_account_tokens(self, account_id: str, tokens: Iterable[bytes]) -> None:
-        await self.conn.executemany("INSERT OR IGNORE INTO account_chunks VALUES (?, ?)",
-                                    [(account_id, t) for t in set(tokens)])
-
-    async def record_chunks(self, chunks: Iterable[tuple[bytes, int, int]],
-                            created_at: int) -> None:
-        await self.conn.executemany("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?, ?)",
-                                    [(t, plain, stored, created_at) for t, plain, stored in chunks])
-
-    async def chunk_lengths(self, tokens: Iterable[bytes]) -> dict[bytes, int]:
-        found: dict[bytes, int] = {}
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(f"SELECT token, plain_length FROM chunks WHERE token IN "
-                                   f"({marks})", batch)
-            found.update((t, n) for t, n in rows)
-        return found

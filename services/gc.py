@@ -58,13 +58,16 @@ records releases and the file system that keeps mtimes agree within `clock_slack
 (0.1 s; on one host they share a clock and differ by the file system's timestamp
 granularity, a few milliseconds).
 
-Compaction (before marking, one short write transaction per volume, so uploads that
-queue behind it wait milliseconds, not the whole table's worth): a block row is kept only if some
-reader can see it: the live volume at its open version (unless deleted), each
-non-deleted snapshot (pending ones too) at its version, and through clones each source
-snapshot of a vid that has a reader. See `SqliteTx.compact_blocks`. New readers can only
-appear at a volume's open version (already a reader) or as clones of a live snapshot
-(already a reader), so a row compacted away is never needed again.
+Compaction (before marking, in short write transactions of `compact_rows` rows, paced
+so that uploads queued behind it wait milliseconds, not a volume's worth): a block row
+is kept only if some reader can see it: the live volume at its open version (unless
+deleted), each non-deleted snapshot (pending ones too) at its version, each active
+operation's view, and through clones each source snapshot of a vid that has a reader.
+See `compact_block_range`. New readers can only appear at a volume's open version
+(already a reader) or as clones of a live snapshot (already a reader), so a row
+compacted away is never needed again. At the end of a run the manifest's free pages go
+back to the file system (`release_space`, bounded and paced too), so the file shrinks
+after deletes.
 
 Crashes: each run reads the record, takes its cutoff and marks afresh, so a run killed half-way leaves
 at worst rows-without-file-gone (harmless, the next run drops the file) or, if an
@@ -95,6 +98,8 @@ DEFAULT_GRACE_S = 3600.0
 class GcConfig:
     grace_s: float = DEFAULT_GRACE_S
     batch: int = 500                 # tokens per mark query / sweep transaction
+    compact_rows: int = 1000         # block rows per compaction write transaction
+    release_pages: int = 2048        # manifest pages given back per write transaction
     lease_ttl_s: float = 60.0
     lease_wait_s: float = 0.0        # how long to wait for another run to finish
     clock_slack_s: float = 0.1       # how far the clocks of operations, releases, mtimes differ
@@ -104,6 +109,8 @@ class GcConfig:
             raise ValueError(f"GC grace period must be >= 0 seconds, got {self.grace_s}")
         if self.clock_slack_s < 0:
             raise ValueError(f"GC clock slack must be >= 0 seconds, got {self.clock_slack_s}")
+        if self.compact_rows < 1 or self.release_pages < 1:
+            raise ValueError("GC compact_rows and release_pages must be >= 1")
         if self.batch < 1 or self.lease_ttl_s <= 0 or self.lease_wait_s < 0:
             raise ValueError("GC batch must be >= 1, lease ttl > 0, lease wait >= 0")
 
@@ -115,6 +122,7 @@ class GcReport:
     bytes_freed: int = 0             # stored (payload) bytes of the swept chunks
     chunks_kept_fresh: int = 0       # unreferenced, but seen within the grace period
     chunk_rows_forgotten: int = 0    # rows of chunks whose file was already gone
+    manifest_pages_released: int = 0  # free manifest pages returned to the file system
     temp_files_removed: int = 0
     temp_bytes_removed: int = 0
     active_operations: int = 0       # streams recorded when the run started
@@ -142,7 +150,7 @@ async def collect_garbage(store: ManifestStore, chunks: ChunkStore, config: GcCo
         lease.check()
         report.temp_files_removed, report.temp_bytes_removed = \
             await chunks.sweep_temp_files(report.cutoff)
-        report.rows_compacted = await _compact(store, lease)
+        report.rows_compacted = await _compact(store, lease, config.compact_rows)
         async for batch in batched(chunks.iter_tokens(), config.batch):
             lease.check()
             await _sweep(store, chunks, batch, lease, report)
@@ -150,6 +158,8 @@ async def collect_garbage(store: ManifestStore, chunks: ChunkStore, config: GcCo
         lease.check()
         async with store.write() as tx:          # releases older than any reader: moot
             await tx.prune_releases(report.released_cutoff)
+        report.manifest_pages_released = await _release_space(store, lease,
+                                                               config.release_pages)
         report.seconds = now() - started
         return report
 
@@ -204,15 +214,40 @@ async def _old_unreferenced(store: ManifestStore, chunks: ChunkStore, batch: lis
     return old, fresh
 
 
-async def _compact(store, lease) -> int:
+async def _compact(store: ManifestStore, lease: Lease, rows: int) -> int:
+    """Compact every volume in write transactions of about `rows` rows each.
+
+    After each batch GC pauses as long as the batch held the write lock, so writers
+    in this process (queued on its lock) and in others (polling SQLite's busy handler,
+    which an immediate re-lock could starve) get at least half of the time.
+    """
     async with store.read() as tx:
         vids = await tx.block_vids()
     removed = 0
     for vid in vids:
-        lease.check()
-        async with store.write() as tx:
-            removed += await tx.compact_blocks(vid)
+        first: int | None = 0
+        while first is not None:
+            lease.check()
+            started = time.monotonic()
+            async with store.write() as tx:
+                n, first = await tx.compact_block_range(vid, first, rows)
+            removed += n
+            await asyncio.sleep(time.monotonic() - started)
     return removed
+
+
+async def _release_space(store: ManifestStore, lease: Lease, pages: int) -> int:
+    """Give the manifest's free pages back to the file system, `pages` per transaction,
+    paced like compaction."""
+    released = 0
+    while True:
+        lease.check()
+        started = time.monotonic()
+        n = await store.release_space(pages)
+        if not n:
+            return released
+        released += n
+        await asyncio.sleep(time.monotonic() - started)
 
 
 async def _sweep(store: ManifestStore, chunks: ChunkStore, batch: list[bytes], lease: Lease,
