@@ -11,7 +11,6 @@ from manifest.sqlite_textcheck import undecodable_text
 
 
 _END = 1 << 62                     # above any chunk index
-_INCREMENTAL = 2                   # PRAGMA auto_vacuum value
 _READERS = (
     "WITH RECURSIVE readers(vid, version) AS ("
     "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
@@ -100,20 +99,6 @@ class MaintenanceQueries(SqliteQueries):
                 "WHERE EXISTS (SELECT 1 FROM blocks b WHERE b.token = w.token)", batch)
             found.update(r[0] for r in rows)
         return found
-
-    async def release_space(self, max_pages: int) -> int:
-        """Return up to `max_pages` free pages to the file system; how many went.
-
-        SQLite only shrinks a file created with incremental auto-vacuum (every new
-        manifest is, see `SqliteManifest.open`); an older file keeps its free pages
-        for reuse until an offline `VACUUM`.
-        """
-        if (await self._one("PRAGMA auto_vacuum"))[0] != _INCREMENTAL:
-            return 0
-        free = (await self._one("PRAGMA freelist_count"))[0]
-        if free:
-            await self._all(f"PRAGMA incremental_vacuum({int(min(free, max_pages))})")
-        return free - (await self._one("PRAGMA freelist_count"))[0]
 
     async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
         """Distinct tokens of block rows above `after`, ascending (pages of the mark set)."""
