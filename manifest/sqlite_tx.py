@@ -43,9 +43,11 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
     async def insert_volume(self, v: Volume) -> Volume:
         cur = await self.conn.execute(
             "INSERT INTO volumes (volume_id, account_id, size_bytes, chunk_size, "
-            "source_snapshot_id, open_version, labels, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            "source_snapshot_id, open_version, labels, created_at, source_vid) VALUES "
+            "(?,?,?,?,?,?,?,?, (SELECT vid FROM snapshots WHERE snapshot_id = ?))",
             (v.volume_id, v.account_id, v.size_bytes, v.chunk_size, v.source_snapshot_id or None,
-             v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at))
+             v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at,
+             v.source_snapshot_id or None))
         return v.replace(vid=cur.lastrowid)
 
     async def get_volume(self, account_id: str, volume_id: str) -> Volume | None:
@@ -83,9 +85,8 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
 
     async def clone_vids(self, vid: int) -> list[int]:
         """Volumes (deleted or not) cloned from any snapshot of volume `vid`."""
-        rows = await self._all("SELECT v.vid FROM volumes v JOIN snapshots s ON "
-                               "s.snapshot_id = v.source_snapshot_id WHERE s.vid = ? "
-                               "ORDER BY v.vid", (vid,))
+        rows = await self._all("SELECT vid FROM volumes WHERE source_vid = ? ORDER BY vid",
+                               (vid,))
         return [r[0] for r in rows]
 
     async def count_pending_snapshots(self, account_id: str) -> int:

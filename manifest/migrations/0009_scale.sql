@@ -13,3 +13,10 @@ CREATE INDEX snapshots_pending_by_volume ON snapshots(vid, version)
   WHERE state = 'PENDING' AND deleted_at IS NULL;
 CREATE INDEX snapshots_pending_by_account ON snapshots(account_id)
   WHERE state = 'PENDING' AND deleted_at IS NULL;
+
+-- The volume a clone's source snapshot belongs to, so "the clones of volume V" (snapshot
+-- completion walks them) is an index step, not a walk over V's snapshots.
+ALTER TABLE volumes ADD COLUMN source_vid INTEGER;
+UPDATE volumes SET source_vid = (SELECT s.vid FROM snapshots s
+  WHERE s.snapshot_id = volumes.source_snapshot_id) WHERE source_snapshot_id IS NOT NULL;
+CREATE INDEX volumes_by_source_vid ON volumes(source_vid) WHERE source_vid IS NOT NULL;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+from data_plane.operations import Operations
 from manifest import BlockRow, Snapshot
 
 
@@ -58,3 +59,12 @@ class CountingStore:
 
     async def close(self) -> None:
         await self._store.close()
+
+
+@asynccontextmanager
+async def download_operation(store):
+    """A recorded download operation, as DownloadBlocks holds one while it reads."""
+    operations = Operations(store)
+    async with operations.running("download") as op:
+        await operations.record_alone(op, "test")
+        yield op

@@ -16,7 +16,7 @@ from data_plane import download, listing
 from data_plane.views import volume_view
 from manifest import SnapshotMode
 from tests.gc.manifest_builder import ACCOUNT, open_store, snapshot, tok, volume, write
-from tests.scale.counting import CountingStore
+from tests.scale.counting import CountingStore, download_operation
 
 ROWS = 5000
 
@@ -57,7 +57,8 @@ async def test_download_of_holes_reads_only_written_rows(store):
     counting = CountingStore(store)
     async with store.read() as tx:
         view = await volume_view(tx, ACCOUNT, vol.volume_id)
-    pieces = [p async for p in download.pieces(counting, view, 0, 1 << 30)]
+    async with download_operation(store) as op:
+        pieces = [p async for p in download.pieces(counting, view, 0, 1 << 30, op)]
     assert [(p.offset >> 16, p.token) for p in pieces] == [
         (0, None), (5, tok(1)), (6, None), (16_000, tok(2)), (16_001, None)]
     assert counting.counts.reads == 1, \

@@ -17,6 +17,7 @@ WHOLE_TABLE = (
     "WITH RECURSIVE readers(vid, version) AS ("
     "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
     "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
+    "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
     "  UNION SELECT s.vid, s.version FROM readers r"
     "    JOIN volumes v ON v.vid = r.vid"
     "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"

@@ -19,6 +19,7 @@ from data_plane.views import snapshot_view, volume_view
 from tests.gc.manifest_builder import (ACCOUNT, delete_volume, open_store, snapshot, tok,
                                        volume, write)
 from tests.scale import oracle
+from tests.scale.counting import download_operation
 
 CHUNK = 1 << 16
 SEEDS = range(6)
@@ -100,12 +101,13 @@ async def test_download_pieces_merge_zero_runs_exactly_as_the_rows_say(store, se
     async with store.read() as tx:
         views = [await snapshot_view(tx, ACCOUNT, s.snapshot_id) for s in snaps]
         views += [await volume_view(tx, ACCOUNT, v.volume_id) for v in live]
-    for view in views:
-        seen = await oracle.visible(store, view)
-        for _ in range(5):
-            offset = rng.randrange(view.size_bytes)
-            length = rng.randint(1, view.size_bytes - offset)
-            got = [(p.offset, p.length, p.token) async for p in
-                   download.pieces(store, view, offset, length)]
-            assert got == oracle.pieces(seen, CHUNK, view.size_bytes, offset, length), \
-                f"{view.name} bytes {offset}+{length}"
+    async with download_operation(store) as op:
+        for view in views:
+            seen = await oracle.visible(store, view)
+            for _ in range(5):
+                offset = rng.randrange(view.size_bytes)
+                length = rng.randint(1, view.size_bytes - offset)
+                got = [(p.offset, p.length, p.token) async for p in
+                       download.pieces(store, view, offset, length, op)]
+                assert got == oracle.pieces(seen, CHUNK, view.size_bytes, offset, length), \
+                    f"{view.name} bytes {offset}+{length}"

@@ -32,6 +32,8 @@ QUERIES = {
     "pending snapshots of an account":
         "SELECT COUNT(*) FROM snapshots WHERE account_id = ? AND state = 'PENDING' AND "
         "deleted_at IS NULL",
+    "clones of a volume":
+        "SELECT vid FROM volumes WHERE source_vid = ? ORDER BY vid",
     "latest snapshot of a volume":
         "SELECT sid FROM snapshots s WHERE s.vid = ? AND s.deleted_at IS NULL "
         "ORDER BY s.version DESC LIMIT 1",
@@ -46,8 +48,8 @@ async def test_hot_query_uses_an_index(tmp_path, name):
         async with store.read() as tx:
             plan = [r[3] for r in await tx._all(f"EXPLAIN QUERY PLAN {sql}",
                                                 [1] * sql.count("?"))]
-        scans = [p for p in plan if re.match(r"SCAN (blocks|account_chunks|snapshots|[bns])\b",
-                                             p)]
+        pattern = r"SCAN (blocks|account_chunks|snapshots|volumes|[bns])\b"
+        scans = [p for p in plan if re.match(pattern, p)]
         assert not scans, f"{name}: {plan}"
     finally:
         await store.close()
