@@ -6,7 +6,9 @@ Jobs (each against both exports in the same run):
 - 4 KiB random read, cold (a fresh gateway with an empty cache, one read per chunk on
   average) and warm, at queue depth 1 and 32, IOPS;
 - 4 KiB random write at queue depth 1 and 32, IOPS (every write durable in the gateway's
-  log before its reply; nbdkit file writes to the page cache).
+  log before its reply; nbdkit file writes to the page cache);
+- and, for scale, the service alone committing 64 MiB in one UploadBlocks stream: the
+  ceiling of a FLUSH-bound sequential write through any gateway.
 
 The server runs with fsync on, on loopback. Prints one table; never fails on timing.
 Usage: .venv/bin/python bench/gateway.py [--size 256M] [--chunk-size 1M] [--runtime 8]
@@ -15,6 +17,7 @@ Usage: .venv/bin/python bench/gateway.py [--size 256M] [--chunk-size 1M] [--runt
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -22,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -147,9 +151,25 @@ def run(args, work: Path) -> None:
         finally:
             gw.stop()
             nbdkit.stop()
+        results.append(("service alone: one 64 MiB UploadBlocks commit", "MB/s",
+                        asyncio.run(service_commit_rate(env, args.size, args.chunk_size)), 0.0))
         print_table(args, results)
     finally:
         server.stop()
+
+
+async def service_commit_rate(env: dict, size: int, chunk: int) -> float:
+    """What a FLUSH can at best do here: the service committing 64 MiB in one stream."""
+    from clients.aio import AsyncClient
+    from clients.gateway.remote import Layout, RemoteVolume
+    async with AsyncClient(env["BLOCKSTORE_ADDRESS"], env["BLOCKSTORE_TOKEN"]) as client:
+        volume, _ = await client.create_volume(size, chunk)
+        remote = RemoteVolume(client, volume.volume_id, Layout(size, chunk))
+        count = min(64 << 20, size) // chunk
+        chunks = {i: os.urandom(chunk) for i in range(count)}
+        started = time.monotonic()
+        await remote.commit(chunks)
+        return count * chunk / (time.monotonic() - started) / 1e6
 
 
 def print_table(args, results) -> None:
@@ -159,6 +179,9 @@ def print_table(args, results) -> None:
     print("|---|---|---:|---:|---:|")
     for label, unit, ours, theirs in results:
         ratio = ours / theirs if theirs else float("nan")
+        if not theirs:
+            print(f"| {label} | {unit} | {ours:,.0f} | - | - |")
+            continue
         print(f"| {label} | {unit} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f} |")
 
 
