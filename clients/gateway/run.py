@@ -86,7 +86,7 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
     remote = RemoteVolume(client, volume.volume_id, layout)
     await remote.load()
     build = _shadow if config.shadow else _primary
-    async with build(client, config, remote, home, stats) as (disk, background):
+    async with build(client, config, remote, home, stats) as (disk, background, pending):
         reporter = StatusReporter(stats, config.json_status, config.status_interval)
         fenced = FencedDisk(disk, lease)
         server = NbdServer(fenced, Export(frozenset({"", volume.volume_id}), layout.size))
@@ -104,7 +104,8 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
             with contextlib.suppress(Exception):
                 await fenced.flush()
             reporter.close()
-    if stats.dirty_chunks == 0 and stats.shadow_backlog_chunks == 0:
+            left = pending()
+    if not left:
         with contextlib.suppress(Exception):
             await lease.release()   # else keep it: only this directory knows those writes
 
@@ -119,7 +120,7 @@ async def _primary(client, config, remote, home, stats):
         replayed = await disk.open(Basis(home / "basis"))
         if replayed:
             print(f"blockstore: replayed {replayed} logged writes", file=sys.stderr, flush=True)
-        yield disk, []
+        yield disk, [], lambda: len(disk.dirty)
     finally:
         wlog.close()
 
@@ -137,7 +138,7 @@ async def _shadow(client, config, remote, home, stats):
     if config.snapshot_every:
         jobs.append(sync.snapshot_every(config.snapshot_every))
     try:
-        yield disk, jobs
+        yield disk, jobs, lambda: len(dirty.dirty)
     finally:
         disk.close()
         dirty.close()
