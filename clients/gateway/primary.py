@@ -212,3 +212,4 @@ class CachedVolume:
         last = self.layout.chunks - 1
         short = self.layout.chunk_size - self.layout.length(last) if last in self.dirty else 0
         self.stats.dirty_bytes = len(self.dirty) * self.layout.chunk_size - short
+        self.stats.cache_bytes = self.cache.used

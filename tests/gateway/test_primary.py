@@ -195,3 +195,20 @@ def test_writes_of_a_failed_flush_survive_kill9_and_are_committed_after_restart(
         assert down.read_bytes()[:8192] == b"\x71" * 4096 + b"\x72" * 4096
     finally:
         server.stop()
+
+
+def test_nbdcopy_over_four_connections_then_kill9_keeps_everything(env, gateways, tmp_path):
+    image = tmp_path / "src.img"
+    rng = random.Random(8)
+    image.write_bytes(b"".join(rng.randbytes(CHUNK) if rng.random() < 0.7 else bytes(CHUNK)
+                               for _ in range((8 << 20) // CHUNK)))
+    volume = create_volume(env, "8M")
+    gw = gateways(env, volume)
+    run("nbdcopy", "--connections=4", "--requests=16", "--flush", str(image), gw.uri)
+    gw.stop(signal.SIGKILL)
+    gw = gateways(env, volume, cache_dir=tmp_path / "cache")
+    run("qemu-img", "compare", "-f", "raw", "-F", "raw", str(image), gw.uri)
+    down = tmp_path / "down.img"
+    gw.stop(signal.SIGKILL)
+    cli(env, "download", "--volume", volume, str(down))
+    assert down.read_bytes() == image.read_bytes()

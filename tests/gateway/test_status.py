@@ -47,6 +47,7 @@ def test_status_counts_cache_misses_hits_and_dirty_bytes(env, gateways, tmp_path
     assert (seen["cache_misses"], seen["cache_hits"]) == (1, 1)
     assert seen["dirty_bytes"] == CHUNK and seen["dirty_chunks"] == 1
     assert seen["mode"] == "primary" and seen["uri"] == gw.uri
+    assert seen["cache_bytes"] == CHUNK        # the one chunk fetched
 
     gw.proc.send_signal(signal.SIGUSR1)
     line = wait_for(lambda: next((x for x in gw.output if x.startswith("blockstore: status ")), None),
