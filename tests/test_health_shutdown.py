@@ -29,6 +29,9 @@ async def test_health_watchers_hear_not_serving_on_sigterm(tmp_path):
                     break
             assert seen[0] == SERVING and seen[-1] == NOT_SERVING, \
                 f"a watcher sees SERVING, then NOT_SERVING on SIGTERM (saw {seen})"
+        # The one SIGTERM is all it gets: a second one (proc.stop) could land after the
+        # event loop has closed and kill it mid-teardown, which is not what this tests.
+        await asyncio.to_thread(proc.proc.wait, 30)
     finally:
         await asyncio.to_thread(proc.stop)
     assert proc.proc.returncode == 0, "serve still exits 0 after draining"
