@@ -9,14 +9,23 @@ Which calls are retried, and why it is safe:
   is treated as the earlier, unacknowledged attempt having succeeded;
 - streams (UploadBlocks, DownloadBlocks) are not retried here: their input can not be
   replayed in general. Each upload stream commits atomically, so the caller re-sends it.
+
+DataPlaneService calls go to the live data planes the given address lists
+(clients/planes.py), in turn; one that answers UNAVAILABLE is skipped for a while, so a
+retry (ours for unary calls, the caller's for streams) reaches another process.
 """
 
 from __future__ import annotations
 
-from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
+import grpc
+
+from blockstore.v1 import control_plane_pb2 as cp
+from blockstore.v1 import control_plane_pb2_grpc
 from clients.channel import Pem, auth_metadata, open_channel
 from clients.control import ControlPlaneMethods
 from clients.data import DataPlaneMethods
+from clients.errors import from_rpc_error
+from clients.planes import DataPlaneRouter
 from clients.retry import RetryPolicy, call_with_retry
 
 
@@ -38,7 +47,10 @@ class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
         self._metadata = auth_metadata(token)
         self._channel = open_channel(address, ca_cert, client_cert, client_key)
         self._cp = control_plane_pb2_grpc.ControlPlaneServiceStub(self._channel)
-        self._dp = data_plane_pb2_grpc.DataPlaneServiceStub(self._channel)
+        self.planes = DataPlaneRouter(
+            address, self._channel,
+            lambda other: open_channel(other, ca_cert, client_cert, client_key),
+            self._list_data_planes)
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -47,6 +59,7 @@ class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
         await self.close()
 
     async def close(self) -> None:
+        await self.planes.close()
         await self._channel.close()
 
     async def _unary(self, method, request, *, timeout: float | None = None):
@@ -55,6 +68,23 @@ class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
             return await method(request, metadata=self._metadata,
                                 timeout=timeout or self.timeout)
         return await call_with_retry(attempt, self.retry)
+
+    async def _data_unary(self, method: str, request):
+        """A unary DataPlaneService call; each attempt goes to the next live data plane."""
+        async def attempt():
+            async with self.planes.use() as plane:
+                return await getattr(plane.stub, method)(request, metadata=self._metadata,
+                                                         timeout=self.timeout)
+        return await call_with_retry(attempt, self.retry)
+
+    async def _list_data_planes(self) -> list[str]:
+        """The live data planes' addresses, asked of the given address (one attempt)."""
+        try:
+            reply = await self._cp.ListDataPlanes(cp.ListDataPlanesRequest(),
+                                                  metadata=self._metadata, timeout=self.timeout)
+        except grpc.RpcError as rpc:
+            raise from_rpc_error(rpc) from rpc
+        return [p.address for p in reply.data_planes]
 
     def _stream_kwargs(self, timeout: float | None) -> dict:
         return {"metadata": self._metadata, "timeout": timeout or self.stream_timeout}

@@ -36,14 +36,15 @@ def _source(volume_id: str | None, snapshot_id: str | None) -> dict:
 
 
 class DataPlaneMethods:
-    """Mixed into AsyncClient, which provides `_dp`, `_unary` and `_stream_kwargs`."""
+    """Mixed into AsyncClient, which provides `planes` (clients/planes.py), `_data_unary`
+    and `_stream_kwargs`."""
 
     async def find_missing_chunks(self, tokens: Iterable[bytes]) -> list[bytes]:
         """The tokens the account lacks; batches large sets so any size may be asked."""
         tokens, missing = list(tokens), []
         for i in range(0, len(tokens), MAX_TOKENS_PER_CALL):
             req = dp.FindMissingChunksRequest(tokens=tokens[i:i + MAX_TOKENS_PER_CALL])
-            missing.extend((await self._unary(self._dp.FindMissingChunks, req)).missing_tokens)
+            missing.extend((await self._data_unary("FindMissingChunks", req)).missing_tokens)
         return missing
 
     async def list_blocks_page(self, volume_id: str | None = None,
@@ -52,7 +53,7 @@ class DataPlaneMethods:
                                ) -> tuple[list[dp.BlockEntry], str]:
         req = dp.ListBlocksRequest(**_source(volume_id, snapshot_id), start_offset=start_offset,
                                    page_size=page_size, page_token=page_token)
-        resp = await self._unary(self._dp.ListBlocks, req)
+        resp = await self._data_unary("ListBlocks", req)
         return list(resp.blocks), resp.next_page_token
 
     async def list_blocks(self, volume_id: str | None = None, snapshot_id: str | None = None,
@@ -74,7 +75,7 @@ class DataPlaneMethods:
         req = dp.ListChangedBlocksRequest(base_snapshot_id=base_snapshot_id,
                                           target_snapshot_id=target_snapshot_id,
                                           page_size=page_size, page_token=page_token)
-        resp = await self._unary(self._dp.ListChangedBlocks, req)
+        resp = await self._data_unary("ListChangedBlocks", req)
         return list(resp.changes), resp.next_page_token
 
     async def list_changed_blocks(self, target_snapshot_id: str, base_snapshot_id: str = "",
@@ -106,13 +107,14 @@ class DataPlaneMethods:
             target = sized
         # The stub's own method would serialize every message on the event loop; this
         # one takes bytes (see `_request`) and parses the reply as usual.
-        upload = self._channel.stream_unary(
-            UPLOAD_METHOD, request_serializer=None,
-            response_deserializer=dp.UploadBlocksResponse.FromString)
-        try:
-            return await upload(_requests(target, blocks), **self._stream_kwargs(timeout))
-        except grpc.RpcError as rpc:
-            raise from_rpc_error(rpc) from rpc
+        async with self.planes.use() as plane:
+            upload = plane.channel.stream_unary(
+                UPLOAD_METHOD, request_serializer=None,
+                response_deserializer=dp.UploadBlocksResponse.FromString)
+            try:
+                return await upload(_requests(target, blocks), **self._stream_kwargs(timeout))
+            except grpc.RpcError as rpc:
+                raise from_rpc_error(rpc) from rpc
 
     async def download_blocks(self, volume_id: str | None = None,
                               snapshot_id: str | None = None,
@@ -125,11 +127,13 @@ class DataPlaneMethods:
             **_source(volume_id, snapshot_id),
             ranges=[dp.ByteRange(offset=o, length=n) for o, n in ranges],
             accept_compression=list(accept_compression))
-        try:
-            async for block in self._dp.DownloadBlocks(req, **self._stream_kwargs(timeout)):
-                yield block
-        except grpc.RpcError as rpc:
-            raise from_rpc_error(rpc) from rpc
+        async with self.planes.use() as plane:
+            try:
+                async for block in plane.stub.DownloadBlocks(req,
+                                                             **self._stream_kwargs(timeout)):
+                    yield block
+            except grpc.RpcError as rpc:
+                raise from_rpc_error(rpc) from rpc
 
 
 UPLOAD_METHOD = "/blockstore.v1.DataPlaneService/UploadBlocks"

@@ -6,7 +6,8 @@ from blockstore.caller import current_account
 from blockstore.errors import InvalidArgument
 from blockstore.v1 import control_plane_pb2 as cp
 from blockstore.v1 import control_plane_pb2_grpc as cp_grpc
-from control_plane.convert import MODE_FROM_PB, snapshot_pb, volume_pb
+from control_plane.convert import MODE_FROM_PB, snapshot_pb, timestamp, volume_pb
+from control_plane.data_planes import DataPlanes
 from control_plane.leases import VolumeLeases
 from control_plane.servicer_leases import VolumeLeaseRpcs
 from control_plane.snapshots import Snapshots
@@ -14,8 +15,10 @@ from control_plane.volumes import Volumes
 
 
 class ControlPlaneServicer(VolumeLeaseRpcs, cp_grpc.ControlPlaneServiceServicer):
-    def __init__(self, volumes: Volumes, snapshots: Snapshots, leases: VolumeLeases) -> None:
+    def __init__(self, volumes: Volumes, snapshots: Snapshots, leases: VolumeLeases,
+                 data_planes: DataPlanes) -> None:
         self.volumes, self.snapshots, self.leases = volumes, snapshots, leases
+        self.data_planes = data_planes
 
     async def CreateVolume(self, request, context):
         volume, initial = await self.volumes.create(
@@ -66,3 +69,10 @@ class ControlPlaneServicer(VolumeLeaseRpcs, cp_grpc.ControlPlaneServiceServicer)
         await self.snapshots.delete(current_account(), request.snapshot_id,
                                     request.allow_missing)
         return cp.DeleteSnapshotResponse()
+
+    async def ListDataPlanes(self, request, context):
+        # Any authenticated account may ask: the addresses are the service's, no account's.
+        return cp.ListDataPlanesResponse(data_planes=[
+            cp.DataPlaneEndpoint(address=e.address, heartbeat_age_ms=e.heartbeat_age_us // 1000,
+                                 started_at=timestamp(e.started_at))
+            for e in await self.data_planes.live()])

@@ -132,3 +132,14 @@ class ActiveOperation:
     version: int | None
     started_at: float
     expires_at: float
+
+
+@dataclass(frozen=True)
+class DataPlaneRow:
+    """A registered data-plane process (migrations/0012); times in microseconds."""
+
+    process_id: str
+    address: str
+    started_at: int
+    renewed_at: int
+    expires_at: int

@@ -14,10 +14,11 @@ from manifest.sqlite_keys import AccessKeyQueries
 from manifest.sqlite_leases import VolumeLeaseQueries
 from manifest.sqlite_maintenance import MaintenanceQueries
 from manifest.sqlite_operations import OperationQueries
+from manifest.sqlite_planes import DataPlaneQueries
 
 
 class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-               OperationQueries, AccessKeyQueries):
+               OperationQueries, AccessKeyQueries, DataPlaneQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

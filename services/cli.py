@@ -4,6 +4,7 @@
     (every server command also takes --config FILE, --metrics-listen, --log-format)
     blockstore control-plane --db URL [--listen HOST:PORT]
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
+        [--advertise HOST:PORT]                            clients find it (discovery)
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--json]
@@ -59,6 +60,14 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
                             "(bounds upload memory)")
         p.add_argument("--stream-idle-timeout", type=float, default=30.0,
                        help="an UploadBlocks stream silent for SECONDS is closed")
+        p.add_argument("--advertise", default="", metavar="HOST:PORT",
+                       help="register this data plane in the manifest so clients given only "
+                            "the control plane's address find it and dial HOST:PORT; "
+                            "`serve` advertises its own listen address when it is not a "
+                            "wildcard (docs/data-plane.md)")
+        p.add_argument("--advertise-ttl", type=float, default=15.0, metavar="SECONDS",
+                       help="the registration expires SECONDS after its last renewal "
+                            "(renewed every third of it); default 15")
         p.add_argument("--ebs-listen", default="",
                        help="serve the EBS direct APIs (SigV4, service ebs) on HOST:PORT "
                             "(port 0: pick one); docs/ebs.md")
@@ -135,7 +144,9 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         max_connection_idle_s=args.max_connection_idle,
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account,
                         metrics_listen=args.metrics_listen,
-                        ebs_listen=getattr(args, "ebs_listen", ""))
+                        ebs_listen=getattr(args, "ebs_listen", ""),
+                        advertise=getattr(args, "advertise", ""),
+                        advertise_ttl_s=getattr(args, "advertise_ttl", 15.0))
 
 
 async def _first_start_banner(store: ManifestStore) -> str | None:

@@ -40,6 +40,8 @@ class ServerConfig:
     max_connection_idle_s: float = 300.0           # a connection with no call is closed after
     metrics_listen: str = ""                       # HOST:PORT of /metrics; "": none
     ebs_listen: str = ""                           # HOST:PORT of EBS direct (data plane); "": none
+    advertise: str = ""                            # HOST:PORT clients dial (services/advertise.py)
+    advertise_ttl_s: float = 15.0                  # a registration not renewed this long expires
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:
@@ -57,6 +59,15 @@ class ServerConfig:
             raise ValueError("--min-free must be >= 0")
         if self.ebs_listen and "data" not in self.planes:
             raise ValueError("--ebs-listen needs the data plane (serve or data-plane)")
+        if self.advertise:
+            a_host, a_sep, a_port = self.advertise.rpartition(":")
+            if "data" not in self.planes:
+                raise ValueError("--advertise needs the data plane (serve or data-plane)")
+            if not a_sep or not a_host or not a_port.isdigit() or int(a_port) == 0:
+                raise ValueError(f"--advertise {self.advertise!r}: expected HOST:PORT "
+                                 "with a port clients can dial")
+        if self.advertise_ttl_s < 1:
+            raise ValueError("--advertise-ttl must be at least 1 second")
         if self.gc_interval_s < 0 or self.gc_grace_s <= 0:
             raise ValueError("--gc-interval must be >= 0 and --gc-grace > 0 seconds")
 

@@ -18,11 +18,13 @@ from blockstore.v1 import control_plane_pb2, control_plane_pb2_grpc, data_plane_
 from blockstore.v1 import data_plane_pb2_grpc
 from blockstore.urls import redacted
 from control_plane.config import ControlPlaneConfig
+from control_plane.data_planes import DataPlanes
 from control_plane.leases import VolumeLeases
 from control_plane.servicer import ControlPlaneServicer
 from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
 from manifest import ManifestStore, open_manifest
+from services.advertise import Registration, serve_address
 from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.connections import connection_options
@@ -47,10 +49,14 @@ class Running:
     closers: list = field(default_factory=list)
     metrics_port: int = 0
     ebs_port: int = 0
+    registration: Registration | None = None
 
     async def stop(self, grace: float | None) -> None:
-        # Watchers of grpc.health.v1 (load balancers) hear NOT_SERVING first, then the
-        # server stops taking calls and lets in-flight ones finish within `grace`.
+        # Clients stop being sent here (registration) and watchers of grpc.health.v1
+        # (load balancers) hear NOT_SERVING first, then the server stops taking calls
+        # and lets in-flight ones finish within `grace`.
+        if self.registration:
+            await self.registration.stop()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         for close in reversed(self.closers):
@@ -140,7 +146,8 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     names, data_plane = [], None
     if "control" in config.planes:
         servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config),
-                                        VolumeLeases(store, cp_config))
+                                        VolumeLeases(store, cp_config),
+                                        DataPlanes(store, cp_config.clock))
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:
@@ -156,7 +163,28 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, store, health_servicer, closers, metrics_port, ebs_port)
+    running = Running(server, port, store, health_servicer, closers, metrics_port, ebs_port)
+    try:
+        running.registration = await _advertise(config, store, port)
+    except BaseException:
+        await server.stop(None)
+        raise
+    return running
+
+
+async def _advertise(config: ServerConfig, store: ManifestStore,
+                     port: int) -> Registration | None:
+    """Register this data plane for discovery (services/advertise.py), if it says where."""
+    if "data" not in config.planes:
+        return None
+    address = config.advertise
+    if not address and "control" in config.planes:    # `serve`: its own concrete address
+        address = serve_address(config.listen, port)
+    if not address:
+        return None
+    registration = Registration(store, address, config.advertise_ttl_s)
+    await registration.start()
+    return registration
 
 
 async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store: ManifestStore,

@@ -217,3 +217,23 @@ class ReleaseVolumeLeaseRequest(_message.Message):
 class ReleaseVolumeLeaseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ListDataPlanesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListDataPlanesResponse(_message.Message):
+    __slots__ = ("data_planes",)
+    DATA_PLANES_FIELD_NUMBER: _ClassVar[int]
+    data_planes: _containers.RepeatedCompositeFieldContainer[DataPlaneEndpoint]
+    def __init__(self, data_planes: _Optional[_Iterable[_Union[DataPlaneEndpoint, _Mapping]]] = ...) -> None: ...
+
+class DataPlaneEndpoint(_message.Message):
+    __slots__ = ("address", "heartbeat_age_ms", "started_at")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    heartbeat_age_ms: int
+    started_at: _timestamp_pb2.Timestamp
+    def __init__(self, address: _Optional[str] = ..., heartbeat_age_ms: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

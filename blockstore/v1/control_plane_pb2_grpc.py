@@ -97,6 +97,11 @@ class ControlPlaneServiceStub:
                 request_serializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseRequest.SerializeToString,
                 response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseResponse.FromString,
                 _registered_method=True)
+        self.ListDataPlanes = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/ListDataPlanes',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
@@ -183,6 +188,16 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDataPlanes(self, request, context):
+        """The data-plane processes alive now: those started with `--advertise HOST:PORT` (and
+        `serve` at its own concrete listen address) whose registration has not expired. A
+        client spreads its DataPlaneService streams over them and, when one answers
+        UNAVAILABLE, retries on another; an empty list means "use the address you called".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -245,6 +260,11 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.ReleaseVolumeLease,
                     request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseRequest.FromString,
                     response_serializer=blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseResponse.SerializeToString,
+            ),
+            'ListDataPlanes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDataPlanes,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -574,6 +594,33 @@ class ControlPlaneService:
             '/blockstore.v1.ControlPlaneService/ReleaseVolumeLease',
             blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseRequest.SerializeToString,
             blockstore_dot_v1_dot_control__plane__pb2.ReleaseVolumeLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDataPlanes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/ListDataPlanes',
+            blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesResponse.FromString,
             options,
             channel_credentials,
             insecure,

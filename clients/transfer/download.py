@@ -23,7 +23,8 @@ import zstandard
 
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
-from clients.errors import DataLoss
+from clients.errors import BlockstoreError, DataLoss
+from clients.retry import TRANSIENT
 from clients.transfer.image import decompressor
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import MIB, Tuning
@@ -140,18 +141,44 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
         zero, length, wire = done
         stats.count_block("zero" if zero else "data", length, wire)
 
-    async def worker() -> None:
-        while todo:
-            offset, length = todo.popleft()
-            pending: deque = deque()
+    async def settle(item: tuple[int, asyncio.Future], done: set[int]) -> None:
+        offset, written = item
+        count(await written)
+        done.add(offset)
+
+    async def receive(offset: int, length: int, done: set[int]) -> None:
+        """One request; blocks in `done` (written by an earlier attempt) are skipped."""
+        pending: deque = deque()
+        try:
             async for block in client.download_blocks(
                     volume_id=volume_id, snapshot_id=snapshot_id, ranges=[(offset, length)],
                     accept_compression=[pb.COMPRESSION_ZSTD]):
-                pending.append(loop.run_in_executor(executor, write, block))
+                if block.offset in done:
+                    continue
+                pending.append((block.offset, loop.run_in_executor(executor, write, block)))
                 if len(pending) >= window:
-                    count(await pending.popleft())
-            while pending:
-                count(await pending.popleft())
+                    await settle(pending.popleft(), done)
+        finally:
+            while pending:        # what arrived is written even if the stream then broke
+                await settle(pending.popleft(), done)
+
+    async def fetch(offset: int, length: int) -> None:
+        """A transient failure (a data plane gone: the retry goes to another, see
+        clients/planes.py) asks again for what is not written yet."""
+        done: set[int] = set()
+        policy = client.retry
+        for attempt in range(policy.max_attempts):
+            try:
+                return await receive(offset, length, done)
+            except BlockstoreError as err:
+                if err.code not in TRANSIENT or attempt + 1 == policy.max_attempts:
+                    raise
+                await policy.sleep(policy.delay(attempt, err.retry_delay))
+
+    async def worker() -> None:
+        while todo:
+            offset, length = todo.popleft()
+            await fetch(offset, length)
             stats.streams += 1
             if on_progress:
                 on_progress(length)

@@ -1,0 +1,75 @@
+"""A control plane and N data-plane processes with `--advertise` over one manifest and one
+chunk store, on loopback; each data plane serves /metrics so tests see where streams went."""
+
+from __future__ import annotations
+
+import re
+import socket
+import urllib.request
+from dataclasses import dataclass, field
+
+from blockstore.urls import file_url, sqlite_url
+from tests.observe import until
+from tests.serverproc import ServerProcess
+
+UPLOADS_OK = ('blockstore_rpc_total{code="OK",method="UploadBlocks",'
+              'service="DataPlaneService"}')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metrics_url(proc: ServerProcess) -> str:
+    def found():
+        for line in proc.output:
+            if m := re.search(r"metrics on (http://\S+/metrics)", line):
+                return m.group(1)
+        return None
+    return until(found, "the server printed its metrics address")
+
+
+def scrape(proc: ServerProcess, name: str) -> float:
+    with urllib.request.urlopen(metrics_url(proc), timeout=10) as reply:
+        for line in reply.read().decode().splitlines():
+            sample, _, value = line.rpartition(" ")
+            if sample == name:
+                return float(value)
+    return 0.0
+
+
+@dataclass
+class Cluster:
+    db: str
+    chunks: str
+    control: ServerProcess | None = None
+    planes: list[ServerProcess] = field(default_factory=list)
+
+    def add_plane(self, *extra: str) -> ServerProcess:
+        port = free_port()
+        plane = ServerProcess(["data-plane", "--db", self.db, "--chunks", self.chunks,
+                               "--listen", f"127.0.0.1:{port}",
+                               "--advertise", f"127.0.0.1:{port}",
+                               "--metrics-listen", "127.0.0.1:0", *extra]).start()
+        self.planes.append(plane)
+        return plane
+
+    def stop(self) -> None:
+        for proc in [*self.planes, self.control]:
+            if proc:
+                proc.stop()
+
+
+def start_cluster(root, planes: int, *extra: str) -> Cluster:
+    cluster = Cluster(sqlite_url(root / "manifest.db"), file_url(root / "chunks"))
+    try:
+        cluster.control = ServerProcess(["control-plane", "--db", cluster.db,
+                                         "--listen", "127.0.0.1:0"]).start()
+        for _ in range(planes):
+            cluster.add_plane(*extra)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
