@@ -46,13 +46,15 @@ class Cluster:
     chunks: str
     control: ServerProcess | None = None
     planes: list[ServerProcess] = field(default_factory=list)
+    common: tuple[str, ...] = ()            # flags every process takes (TLS)
 
     def add_plane(self, *extra: str) -> ServerProcess:
         port = free_port()
         plane = ServerProcess(["data-plane", "--db", self.db, "--chunks", self.chunks,
                                "--listen", f"127.0.0.1:{port}",
                                "--advertise", f"127.0.0.1:{port}",
-                               "--metrics-listen", "127.0.0.1:0", *extra]).start()
+                               "--metrics-listen", "127.0.0.1:0", *self.common,
+                               *extra]).start()
         self.planes.append(plane)
         return plane
 
@@ -62,11 +64,12 @@ class Cluster:
                 proc.stop()
 
 
-def start_cluster(root, planes: int, *extra: str) -> Cluster:
-    cluster = Cluster(sqlite_url(root / "manifest.db"), file_url(root / "chunks"))
+def start_cluster(root, planes: int, *extra: str, common: tuple[str, ...] = ()) -> Cluster:
+    cluster = Cluster(sqlite_url(root / "manifest.db"), file_url(root / "chunks"),
+                      common=common)
     try:
         cluster.control = ServerProcess(["control-plane", "--db", cluster.db,
-                                         "--listen", "127.0.0.1:0"]).start()
+                                         "--listen", "127.0.0.1:0", *common]).start()
         for _ in range(planes):
             cluster.add_plane(*extra)
     except BaseException:

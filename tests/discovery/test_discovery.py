@@ -14,10 +14,13 @@ import signal
 import subprocess
 import time
 
+import grpc
 import pytest
 
 from blockstore.clock import SystemClock
 from clients.aio import AsyncClient
+from clients.errors import BlockstoreError
+from clients.retry import RetryPolicy
 from manifest import open_manifest
 from manifest.models import DataPlaneRow
 from tests.discovery.cluster import UPLOADS_OK, scrape, start_cluster
@@ -133,6 +136,25 @@ async def test_expired_and_stopped_registrations_are_not_handed_out(cluster):
         stopped.stop()                       # SIGTERM: the row goes before it exits
         assert stopped.address not in await client._list_data_planes(), \
             "a data plane stopped cleanly is not listed"
+
+
+async def test_a_data_plane_that_answers_unavailable_is_skipped(cluster):
+    token = create_account("skipper", db=cluster.db)["token"]
+    dead = cluster.planes[1]
+    async with AsyncClient(cluster.control.address, token,
+                           retry=RetryPolicy(max_attempts=1)) as client:
+        assert len(client.planes.live() or await client._list_data_planes()) == 3
+        dead.kill9()                          # still listed: its registration lasts 15 s
+        failures = 0
+        for _ in range(12):                   # one call at a time: each goes to the next
+            try:
+                await client.find_missing_chunks([bytes(32)])
+            except BlockstoreError as err:
+                assert err.code == grpc.StatusCode.UNAVAILABLE, err
+                failures += 1
+        assert dead.address in client.planes.live(), "the dead plane is still listed"
+        assert failures <= 1, f"{failures} of 12 calls went to the dead data plane: after " \
+            "its first UNAVAILABLE it is skipped"
 
 
 async def until_async(fetch, holds, what: str, timeout: float = 60.0):
