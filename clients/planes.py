@@ -99,6 +99,10 @@ class DataPlaneRouter:
         """The addresses last listed (for tests and diagnostics)."""
         return list(self._listed)
 
+    def used(self) -> set[str]:
+        """Addresses this client opened a channel to besides the one given."""
+        return set(self._planes) - {self.address}
+
     def _stale(self) -> bool:
         return self._fetched_at is None or self._clock() - self._fetched_at >= self.refresh_s
 
