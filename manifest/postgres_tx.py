@@ -14,11 +14,12 @@ from manifest.postgres_keys import AccessKeyQueries
 from manifest.postgres_leases import VolumeLeaseQueries
 from manifest.postgres_maintenance import MaintenanceQueries
 from manifest.postgres_operations import OperationQueries
+from manifest.postgres_planes import DataPlaneQueries
 from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
 class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-                 OperationQueries, AccessKeyQueries):
+                 OperationQueries, AccessKeyQueries, DataPlaneQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

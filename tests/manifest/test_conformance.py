@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from manifest import ChunkRecord, IdempotencyRecord, SnapshotState
+from manifest.models import DataPlaneRow
 from tests.manifest.records import T0, new_account, new_volume, take_snapshot, token
 
 
@@ -314,3 +315,24 @@ async def test_access_keys_put_and_looked_up_by_id(store):
     async with store.read() as tx:
         assert await tx.access_key("AKIDEXAMPLE") == (a.account_id, "s3cr3t")
         assert await tx.access_key("AKIDNONE") is None
+
+
+async def test_data_plane_registrations_renew_expire_and_go(store):
+    rows = [DataPlaneRow("dp-b", "10.0.0.2:1", T0, T0, T0 + 15),
+            DataPlaneRow("dp-a", "10.0.0.1:1", T0, T0, T0 + 15),
+            DataPlaneRow("dp-old", "10.0.0.3:1", T0 - 100, T0 - 90, T0 - 75)]
+    async with store.write() as tx:
+        for row in rows:
+            await tx.put_data_plane(row)
+    async with store.read() as tx:
+        assert await tx.live_data_planes(T0 + 1) == [rows[1], rows[0]], \
+            "unexpired rows, by address; the expired one is left out"
+        assert await tx.live_data_planes(T0 + 15) == [], "expiry is exclusive"
+    renewed = DataPlaneRow("dp-b", "10.0.0.2:1", T0, T0 + 10, T0 + 25)
+    async with store.write() as tx:
+        await tx.put_data_plane(renewed)
+        assert await tx.prune_data_planes(T0 - 10) == 1, "only the long-expired row goes"
+        await tx.drop_data_plane("dp-a")
+    async with store.read() as tx:
+        assert await tx.live_data_planes(T0 + 20) == [renewed], \
+            "a renewal moves the expiry and keeps the start; a dropped row is gone"
