@@ -32,7 +32,12 @@ def metrics_url(proc: ServerProcess) -> str:
 
 
 def scrape(proc: ServerProcess, name: str) -> float:
-    with urllib.request.urlopen(metrics_url(proc), timeout=10) as reply:
+    return scrape_url(metrics_url(proc), name)
+
+
+def scrape_url(url: str, name: str) -> float:
+    """The value of one sample at a /metrics URL (0 when the server has none yet)."""
+    with urllib.request.urlopen(url, timeout=10) as reply:
         for line in reply.read().decode().splitlines():
             sample, _, value = line.rpartition(" ")
             if sample == name:
