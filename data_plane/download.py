@@ -140,9 +140,10 @@ class Downloader:
         async with self.operations.running("download") as op:
             async with self.store.write() as tx:
                 view = await source_view(tx, account_id, volume_id, snapshot_id)
+                # Checked before anything is written and before the call waits its turn:
+                # a refused call costs a rolled-back transaction, no commit, no wait.
+                ranges = self.plan(view, ranges)
                 await self.operations.record(tx, op, view.name, view.vid, view.version)
-            ranges = self.plan(view, ranges)
-            # Checked before waiting: a call that is refused does not wait for its turn.
             async with self.turns.turn(account_id):
                 async for block in self._blocks(view, op, ranges, accept_zstd):
                     yield block
