@@ -18,9 +18,6 @@ from botocore.config import Config
 
 from tests.serverproc import serve
 
-os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-os.environ["AWS_CONFIG_FILE"] = os.devnull
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 EBS_LINE = "EBS direct on "
 BLOCK = 512 << 10
 
@@ -83,6 +80,17 @@ def all_changes(ebs, second: str, first: str = "", **kw) -> dict[int, tuple]:
         token = page.get("NextToken")
         if not token:
             return found
+
+
+@pytest.fixture(autouse=True)
+def aws_nowhere_else(monkeypatch):
+    """botocore reads no metadata service, config or credentials file of this machine."""
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EBS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="module")
