@@ -78,6 +78,11 @@ async def verify_store(store: ManifestStore, chunks: ChunkStore,
         report = VerifyReport()
         async with store.read() as tx:
             report.integrity = await tx.integrity_check()
+        if config.repair:
+            # A GC delete that crashed half-way can leave a chunk under a trash name: give
+            # it its name back before calling it missing. Removes nothing (no leftover is
+            # older than -inf).
+            await chunks.sweep_temp_files(older_than=float("-inf"))
         bad = await _read_every_chunk(chunks, config, report)
         bad.update(await _missing_referenced(store, chunks, config.batch, report))
         report.problems = await _describe(store, bad)
