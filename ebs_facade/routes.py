@@ -30,6 +30,9 @@ class Facade:
     blocks: EbsBlocks
 
 
+FACADE = web.AppKey("facade", Facade)
+
+
 def int_param(text: str | None, name: str, default: int | None = None) -> int:
     if text is None or text == "":
         if default is None:
@@ -41,7 +44,7 @@ def int_param(text: str | None, name: str, default: int | None = None) -> int:
 
 
 def facade_of(request: web.Request) -> tuple[Facade, str]:
-    return request.app["facade"], request["account_id"]
+    return request.app[FACADE], request["account_id"]
 
 
 def _snapshot_json(snap: Snapshot, parent: str, tags: dict[str, str]) -> dict:

@@ -21,7 +21,7 @@ from blockstore.clock import Clock, SystemClock
 from ebs_facade import sigv4
 from ebs_facade.errors import BodyTimeout, Faults, ebs_error
 from ebs_facade.model import BLOCK_SIZE
-from ebs_facade.routes import Facade, routes
+from ebs_facade.routes import FACADE, Facade, routes
 from ebs_facade.routes_blocks import block_routes
 from manifest import ManifestStore
 
@@ -106,7 +106,7 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
             return _error_response(exc, operation, faults)
 
     app = web.Application(middlewares=[edge], client_max_size=MAX_BODY)
-    app["facade"] = facade
+    app[FACADE] = facade
     app.add_routes(routes)
     app.add_routes(block_routes)
     return app
