@@ -1,10 +1,11 @@
 """Server and admin commands of the `blockstore` console script.
 
-    blockstore serve [--data-dir DIR] [--listen HOST:PORT] [--init]   both planes, one process
+    blockstore serve [--data-dir DIR | --db URL --chunks URL] [--listen HOST:PORT] [--init]
+        [--advertise HOST:PORT] [--ebs-listen HOST:PORT]  both planes, one process
     (every server command also takes --config FILE, --metrics-listen, --log-format)
     blockstore control-plane --db URL [--listen HOST:PORT]
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
-        [--advertise HOST:PORT]                            clients find it (discovery)
+        [--advertise HOST:PORT] [--ebs-listen HOST:PORT]   clients find it (discovery)
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--json]
