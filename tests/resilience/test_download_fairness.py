@@ -5,13 +5,16 @@ sparse range one call may span, 1 TiB; 10,000 ranges of 512 bytes over one chunk
 a whole 64 TiB volume, which is refused), nine at a time,
 while a third account times GetVolume. Its p99 must stay under P99_BOUND_S; before the
 fix the heavy calls burned CPU for minutes and held the manifest's read connections,
-and other accounts' calls timed out while health said SERVING.
+and other accounts' calls timed out (10 s) while health said SERVING. The bound is
+generous (p99 measured 25-400 ms on 2 shared cores) so a loaded machine cannot fail it;
+the figure is printed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import grpc
 import pytest
@@ -23,7 +26,7 @@ from tests.rpcerrors import error_info
 from tests.resilience.load import TIB, Account, latencies, p99, sparse_downloads, stop
 from tests.serverproc import create_account, serve
 
-P99_BOUND_S = 1.0
+P99_BOUND_S = 5.0
 CAP = DataPlaneConfig().max_download_chunks
 MEASURE_S = 6.0
 
@@ -52,6 +55,14 @@ async def one_chunk(acct: Account, volume_id: str, offset: int) -> bytes:
     return data
 
 
+async def until_answered(accounts: list[Account], timeout: float = 60.0) -> None:
+    """Until every account has had at least one call answered (or refused)."""
+    deadline = time.monotonic() + timeout
+    while not all(sum(a.outcomes.values()) for a in accounts):
+        assert time.monotonic() < deadline, [dict(a.outcomes) for a in accounts]
+        await asyncio.sleep(0.05)
+
+
 async def test_heavy_downloads_of_two_accounts_leave_a_third_its_latency(server):
     heavy = [account(server), account(server)]
     victim = account(server)
@@ -69,7 +80,7 @@ async def test_heavy_downloads_of_two_accounts_leave_a_third_its_latency(server)
                       for _ in range(4)]
             tasks.append(asyncio.create_task(sparse_downloads(acct, vid)))   # refused
             tasks += [asyncio.create_task(sparse_downloads(acct, vid, tiny)) for _ in range(4)]
-        await asyncio.sleep(1.0)            # let the heavy calls get going
+        await until_answered(heavy)        # the heavy calls reach the server
         loaded = await latencies(victim, mine, MEASURE_S)
         await stop(tasks)
         tail = p99(loaded)
