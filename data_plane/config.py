@@ -34,6 +34,9 @@ class DataPlaneConfig:
     max_upload_streams_per_account: int = 16
     # All accounts together: bounds upload memory at about this x upload_window chunks.
     max_upload_streams: int = 64
+    # Bytes of block data all upload streams of the process hold at once (wire bytes
+    # plus the plain copy, data_plane/upload_memory.py): the process-wide memory bound.
+    upload_memory: int = 96 << 20
     limit_retry_after_s: float = 1.0
     # Blocks one UploadBlocks stream may carry: bounds its rows held until the commit
     # (about 200 bytes a block, so ~7 MB) and the length of that one write transaction.
@@ -47,7 +50,8 @@ class DataPlaneConfig:
 
     def __post_init__(self) -> None:
         for name in ("upload_window", "download_window", "workers", "max_find_tokens",
-                     "max_ranges", "reference_batch", "max_upload_streams_per_account",
+                     "max_ranges", "reference_batch", "upload_memory",
+                     "max_upload_streams_per_account",
                      "max_upload_streams", "max_blocks_per_stream", "max_download_chunks",
                      "max_downloads_per_account"):
             if getattr(self, name) < 1:

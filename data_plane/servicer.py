@@ -17,6 +17,7 @@ from data_plane.stream_idle import IdleBounded
 from data_plane.stream_slots import StreamSlots
 from data_plane.targets import check_target
 from data_plane.upload import UploadSession
+from data_plane.upload_memory import UploadMemory
 from data_plane.views import source_view
 
 COMPRESSION_NAME = {pb.COMPRESSION_UNSPECIFIED: "none", pb.COMPRESSION_NONE: "none",
@@ -64,6 +65,7 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         self.downloader = Downloader(store, chunks, executor, config, operations)
         self.upload_slots = StreamSlots(config.max_upload_streams_per_account,
                                         config.limit_retry_after_s, config.max_upload_streams)
+        self.upload_memory = UploadMemory(config.upload_memory)
 
     async def UploadBlocks(self, request_iterator, context):
         # The slot is taken only once the target has arrived and checks out, and every
@@ -115,7 +117,7 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         await self.operations.record_alone(op, target.name)   # before any chunk is relied on
         return UploadSession(target, self.chunks, self.store, self.executor, self.config,
                              expected_blocks=t.block_count,
-                             operation=(self.operations, op))
+                             operation=(self.operations, op), memory=self.upload_memory)
 
     async def DownloadBlocks(self, request, context):
         ranges = [(r.offset, r.length) for r in request.ranges]

@@ -7,7 +7,8 @@ Order of events for a stream (invariants 2-5 of docs/design.md):
    thread decoded within its length and verified against its BLAKE3; all-zero data
    becomes a ZERO row. New chunks are stored durably (the chunk store fsyncs) before
    anything refers to them. At most `upload_window` blocks are in flight, so a
-   stream's memory is bounded whatever its length.
+   stream's memory is bounded whatever its length, and all streams of the process
+   together hold at most `upload_memory` bytes of block data (data_plane/upload_memory.py).
 3. When the client half-closes, every chunk write has finished; one manifest write
    transaction re-checks the target (a snapshot taken meanwhile, a completion or a
    deletion makes the stream fail), re-checks references against the account's chunk
@@ -33,6 +34,7 @@ from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
 from data_plane.config import DataPlaneConfig
 from data_plane.operations import Operation, Operations
 from data_plane.targets import Target, check_target
+from data_plane.upload_memory import UploadMemory
 from manifest import ManifestStore, ManifestTx
 
 
@@ -50,7 +52,8 @@ class UploadSession:
 
     def __init__(self, target: Target, chunks: ChunkStore, store: ManifestStore,
                  executor: Executor, config: DataPlaneConfig, expected_blocks: int = 0,
-                 operation: tuple[Operations, Operation] | None = None) -> None:
+                 operation: tuple[Operations, Operation] | None = None,
+                 memory: UploadMemory | None = None) -> None:
         if expected_blocks < 0:
             raise InvalidArgument(f"block_count {expected_blocks} of the stream to "
                                   f"{target.name} is negative")
@@ -58,6 +61,7 @@ class UploadSession:
         self.target, self.chunks, self.store = target, chunks, store
         self.executor, self.config = executor, config
         self.operation = operation
+        self._memory = memory or UploadMemory(config.upload_memory)
         self.result = UploadResult()
         self._seen: set[int] = set()
         self._zeros = bytes(target.chunk_size)
@@ -91,16 +95,22 @@ class UploadSession:
             self._rows.append((index, b""))      # filled in when its task finishes
             self._incoming[block.checksum] = block.length
             await self._slots.acquire()
-            self._raise_failures()
+            try:
+                self._raise_failures()
+                # Process-wide: wire bytes plus the plain copy, returned once stored.
+                held = await self._memory.acquire(len(block.data) + block.length)
+            except BaseException:
+                self._slots.release()
+                raise
             slot = len(self._rows) - 1
-            self._tasks.append(asyncio.create_task(self._store(block, slot)))
+            self._tasks.append(asyncio.create_task(self._store(block, slot, held)))
 
     def _raise_failures(self) -> None:
         for task in self._tasks:
             if task.done() and not task.cancelled() and task.exception():
                 raise task.exception()
 
-    async def _store(self, block: BlockIn, slot: int) -> None:
+    async def _store(self, block: BlockIn, slot: int, held: int) -> None:
         try:
             loop = asyncio.get_running_loop()
             prepared, stored = await loop.run_in_executor(
@@ -110,6 +120,7 @@ class UploadSession:
             if prepared.token is not None:
                 await self._put(prepared, *stored)
         finally:
+            self._memory.release(held)
             self._slots.release()
 
     async def _put(self, prepared: Prepared, compression: Compression, payload: bytes) -> None:

@@ -104,6 +104,11 @@ class PostgresManifest:
     def read(self):
         return self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", False)
 
+    async def release_space(self, max_pages: int) -> int:
+        """Nothing to do: PostgreSQL's autovacuum makes freed space reusable (returning
+        it to the file system takes VACUUM FULL, an operator's offline job)."""
+        return 0
+
     async def close(self) -> None:
         await self._pool.close()
 

@@ -13,7 +13,9 @@ from manifest.rows import VOLUME_COLS, _volume
 class MaintenanceQueries(PgQueries):
     async def block_vids(self) -> list[int]:
         """Every volume (deleted or not) that still has block rows."""
-        return [r[0] for r in await self._all("SELECT DISTINCT vid FROM blocks ORDER BY vid")]
+        return [r[0] for r in await self._all(
+            "SELECT v.vid FROM volumes v WHERE EXISTS (SELECT 1 FROM blocks b "
+            "WHERE b.vid = v.vid) ORDER BY v.vid")]
 
     async def compact_blocks(self, vid: int | None = None) -> int:
         """Delete every block row no reader can see (of one volume, or of all); returns
@@ -38,8 +40,9 @@ class MaintenanceQueries(PgQueries):
         """The subset of `tokens` that some block row points at. In a write transaction
         (the GC sweep's re-check) it first waits out every upload commit in flight."""
         await self._lock_chunk_rows(exclusive=True)
-        rows = await self._all("SELECT DISTINCT token FROM blocks WHERE "
-                               "token = ANY($1::bytea[])", list(set(tokens)))
+        rows = await self._all("SELECT t FROM unnest($1::bytea[]) AS w(t) WHERE EXISTS "
+                               "(SELECT 1 FROM blocks b WHERE b.token = w.t)",
+                               list(set(tokens)))
         return {r[0] for r in rows}
 
     async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:

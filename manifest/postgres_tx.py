@@ -15,10 +15,11 @@ from manifest.postgres_leases import VolumeLeaseQueries
 from manifest.postgres_maintenance import MaintenanceQueries
 from manifest.postgres_operations import OperationQueries
 from manifest.postgres_planes import DataPlaneQueries
+from manifest.postgres_scale import ScaleQueries
 from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
-class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
+class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
                  OperationQueries, AccessKeyQueries, DataPlaneQueries):
     """One transaction's view of the manifest."""
 
@@ -46,8 +47,9 @@ class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
     async def insert_volume(self, v: Volume) -> Volume:
         vid = await self.conn.fetchval(
             "INSERT INTO volumes (volume_id, account_id, size_bytes, chunk_size, "
-            "source_snapshot_id, open_version, labels, created_at) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING vid",
+            "source_snapshot_id, open_version, labels, created_at, source_vid) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8, "
+            "(SELECT vid FROM snapshots WHERE snapshot_id = $5)) RETURNING vid",
             v.volume_id, v.account_id, v.size_bytes, v.chunk_size, v.source_snapshot_id or None,
             v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at)
         return v.replace(vid=vid)
@@ -93,10 +95,9 @@ class PostgresTx(MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
         seen the source still pending) must be committed and visible first, or nobody
         would complete it. Locks go from a source to its clones only, never upwards, so
         two such walks cannot deadlock."""
-        lock = " FOR UPDATE OF v" if self.write else ""
-        rows = await self._all("SELECT v.vid FROM volumes v JOIN snapshots s ON "
-                               "s.snapshot_id = v.source_snapshot_id WHERE s.vid = $1 "
-                               f"ORDER BY v.vid{lock}", vid)
+        lock = " FOR UPDATE" if self.write else ""
+        rows = await self._all(f"SELECT vid FROM volumes WHERE source_vid = $1 "
+                               f"ORDER BY vid{lock}", vid)
         return [r[0] for r in rows]
 
     async def count_pending_snapshots(self, account_id: str) -> int:

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable
 
 from manifest.models import ChunkRecord, TokenUse, Volume
 from manifest.sqlite_common import VOLUME_COLS, SqliteQueries, _batches, _volume
 from manifest.sqlite_textcheck import undecodable_text
-
-
-_END = 1 << 62                     # above any chunk index
-_READERS = (
-    "WITH RECURSIVE readers(vid, version) AS ("
-    "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
-    "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
-    "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
-    "  UNION SELECT s.vid, s.version FROM readers r"
-    "    JOIN volumes v ON v.vid = r.vid"
-    "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id)")
-
-
-def _with_next(rows: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int, int | None]]:
-    """(index, version, version of the chunk's next row or None), rows in key order."""
-    for i, (index, version) in enumerate(rows):
-        nxt = rows[i + 1] if i + 1 < len(rows) else None
-        yield index, version, nxt[1] if nxt and nxt[0] == index else None
-
-
-def _seen(readers: list[int], version: int, next_version: int | None) -> bool:
-    i = bisect_left(readers, version)
-    return i < len(readers) and (next_version is None or readers[i] < next_version)
+from manifest.visibility import END, READERS, invisible
 
 
 class MaintenanceQueries(SqliteQueries):
@@ -41,15 +18,9 @@ class MaintenanceQueries(SqliteQueries):
             "WHERE b.vid = v.vid) ORDER BY v.vid")]
 
     async def reader_versions(self, vid: int) -> list[int]:
-        """The versions at which someone can read volume `vid`, ascending.
-
-        Readers of a vid: its live volume at `open_version` (unless deleted), each of its
-        non-deleted snapshots at their version, each active operation reading it (a
-        download holds what it started on, even if deleted meanwhile), and, through
-        clones, the source snapshot of any vid that has a reader (deleted or not: a
-        clone reads through it).
-        """
-        rows = await self._all(_READERS + " SELECT DISTINCT version FROM readers "
+        """The versions at which someone can read volume `vid`, ascending
+        (manifest/visibility.py says who reads)."""
+        rows = await self._all(READERS + " SELECT DISTINCT version FROM readers "
                                "WHERE vid = ? ORDER BY version", (vid,))
         return [r[0] for r in rows]
 
@@ -70,9 +41,8 @@ class MaintenanceQueries(SqliteQueries):
         from chunk `first_index` (whole chunks); returns how many went and the chunk
         index to continue from (None: the volume is done).
 
-        A row (vid, index, v) whose next row of the same chunk is at v' (or none) is
-        visible iff some reader r of vid has v <= r < v'. Readers are read in the same
-        transaction: a snapshot taken since is a new reader at the then open version.
+        Readers are read in the same transaction: a snapshot taken since is a new reader
+        at the then open version.
         """
         edge = await self._one("SELECT chunk_index FROM blocks WHERE vid = ? AND "
                                "chunk_index >= ? ORDER BY chunk_index, version LIMIT 1 "
@@ -80,10 +50,9 @@ class MaintenanceQueries(SqliteQueries):
         stop = None if edge is None else max(edge[0], first_index + 1)
         rows = await self._all("SELECT chunk_index, version FROM blocks WHERE vid = ? AND "
                                "chunk_index >= ? AND chunk_index < ? ORDER BY chunk_index, "
-                               "version", (vid, first_index, _END if stop is None else stop))
-        readers = await self.reader_versions(vid)
-        doomed = [(vid, index, version) for index, version, after in _with_next(rows)
-                  if not _seen(readers, version, after)]
+                               "version", (vid, first_index, END if stop is None else stop))
+        doomed = [(vid, index, version) for index, version in
+                  invisible(rows, await self.reader_versions(vid))]
         await self.conn.executemany("DELETE FROM blocks WHERE vid = ? AND chunk_index = ? "
                                     "AND version = ?", doomed)
         return len(doomed), stop

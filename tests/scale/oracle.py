@@ -14,14 +14,20 @@ async def visible(store, view) -> dict[int, bytes | None]:
     seen: dict[int, bytes | None] = {}
     async with store.read() as tx:
         for level in view.levels:
-            rows = await tx._all("SELECT chunk_index, version, token FROM blocks WHERE vid = ? "
-                                 "AND version <= ? ORDER BY chunk_index, version",
-                                 (level.vid, level.max_version))
+            rows = await _raw_rows(tx, level.vid, level.max_version)
             newest = {index: token for index, _, token in rows}
             for index, token in newest.items():
                 if index < view.chunk_count():
                     seen.setdefault(index, token)
     return seen
+
+
+async def _raw_rows(tx, vid: int, max_version: int) -> list:
+    sql = ("SELECT chunk_index, version, token FROM blocks WHERE vid = {} AND version <= {} "
+           "ORDER BY chunk_index, version")
+    if type(tx).__name__ == "PostgresTx":
+        return await tx._all(sql.format("$1", "$2"), vid, max_version)
+    return await tx._all(sql.format("?", "?"), (vid, max_version))
 
 
 def changes(base: dict, target: dict, chunk: int) -> list[tuple[int, object, object]]:
