@@ -81,9 +81,12 @@ async def test_each_process_serves_only_its_own_service(two_processes):
 
 
 def test_serve_exits_0_promptly_on_sigterm(tmp_path):
-    proc = serve(tmp_path)
+    # With nothing in flight it must not wait out its grace period; the grace is long so
+    # that the bound below is generous on a loaded machine and still proves it.
+    proc = serve(tmp_path, "--grace", "120")
     started = time.monotonic()
-    code = proc.stop(signal.SIGTERM, timeout=10)
+    code = proc.stop(signal.SIGTERM, timeout=150)
     elapsed = time.monotonic() - started
+    print(f"\nserve stopped {elapsed:.2f} s after SIGTERM")
     assert code == 0, "serve exits 0 on SIGTERM:\n" + "".join(proc.output)
-    assert elapsed < 5, f"serve took {elapsed:.1f}s to stop on SIGTERM with no calls in flight"
+    assert elapsed < 60, f"serve took {elapsed:.1f}s to stop on SIGTERM with no calls in flight"
