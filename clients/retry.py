@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import grpc
 
-from clients.errors import from_rpc_error
+from clients.errors import BlockstoreError, from_rpc_error
 
 T = TypeVar("T")
 
@@ -26,6 +26,12 @@ TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXC
 # Reasons under a transient code that do not clear by waiting: a full disk needs an
 # operator (delete, collect garbage, add space), so the client reports it at once.
 PERMANENT_REASONS = frozenset({"STORAGE_FULL"})
+
+
+def retryable(err: BlockstoreError, retry_on: Collection[grpc.StatusCode] = TRANSIENT) -> bool:
+    """Whether waiting may clear `err`: the one test every retry loop uses (the library's
+    and the bulk transfer's own per-stream loops)."""
+    return err.code in retry_on and err.reason not in PERMANENT_REASONS
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,7 @@ async def call_with_retry(attempt: Callable[[], Awaitable[T]], policy: RetryPoli
         except grpc.RpcError as rpc:
             err = from_rpc_error(rpc)
             err.attempts = n
-            if (err.code not in retry_on or err.reason in PERMANENT_REASONS
-                    or n == policy.max_attempts):
+            if not retryable(err, retry_on) or n == policy.max_attempts:
                 raise err from rpc
         await policy.sleep(policy.delay(n - 1, err.retry_delay))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -24,7 +24,7 @@ import zstandard
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import BlockstoreError, DataLoss
-from clients.retry import TRANSIENT
+from clients.retry import retryable
 from clients.transfer.image import decompressor
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import MIB, Tuning
@@ -171,7 +171,7 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
             try:
                 return await receive(offset, length, done)
             except BlockstoreError as err:
-                if err.code not in TRANSIENT or attempt + 1 == policy.max_attempts:
+                if not retryable(err) or attempt + 1 == policy.max_attempts:
                     raise
                 await policy.sleep(policy.delay(attempt, err.retry_delay))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import BlockstoreError
-from clients.retry import TRANSIENT
+from clients.retry import retryable
 from clients.transfer.image import (DATA, REFERENCE, ZERO, Chunk, ImageReader, encode,
                                     hash_many)
 from clients.transfer.remote import NoRemote, RemoteBlocks
@@ -204,7 +204,7 @@ class Uploader:
                     refs_resent = True
                     await self._references_as_data(batch, encoded)
                     continue
-                if err.code not in TRANSIENT or attempt + 1 == policy.max_attempts:
+                if not retryable(err) or attempt + 1 == policy.max_attempts:
                     raise
                 await policy.sleep(policy.delay(attempt, err.retry_delay))
         raise AssertionError("unreachable")
