@@ -52,6 +52,7 @@ class Cluster:
     control: ServerProcess | None = None
     planes: list[ServerProcess] = field(default_factory=list)
     common: tuple[str, ...] = ()            # flags every process takes (TLS)
+    env: dict[str, str] = field(default_factory=dict)   # S3 credentials
 
     def add_plane(self, *extra: str) -> ServerProcess:
         port = free_port()
@@ -59,7 +60,7 @@ class Cluster:
                                "--listen", f"127.0.0.1:{port}",
                                "--advertise", f"127.0.0.1:{port}",
                                "--metrics-listen", "127.0.0.1:0", *self.common,
-                               *extra]).start()
+                               *extra], env=self.env).start()
         self.planes.append(plane)
         return plane
 
@@ -69,12 +70,18 @@ class Cluster:
                 proc.stop()
 
 
-def start_cluster(root, planes: int, *extra: str, common: tuple[str, ...] = ()) -> Cluster:
-    cluster = Cluster(sqlite_url(root / "manifest.db"), file_url(root / "chunks"),
-                      common=common)
+def start_cluster(root, planes: int, *extra: str, common: tuple[str, ...] = (),
+                  stores=None) -> Cluster:
+    """`stores`: a tests/backends.py StorePair; default SQLite + a chunk directory."""
+    if stores is None:
+        cluster = Cluster(sqlite_url(root / "manifest.db"), file_url(root / "chunks"),
+                          common=common)
+    else:
+        cluster = Cluster(stores.db, stores.chunks, common=common, env=stores.env)
     try:
         cluster.control = ServerProcess(["control-plane", "--db", cluster.db,
-                                         "--listen", "127.0.0.1:0", *common]).start()
+                                         "--listen", "127.0.0.1:0", *common],
+                                        env=cluster.env).start()
         for _ in range(planes):
             cluster.add_plane(*extra)
     except BaseException:

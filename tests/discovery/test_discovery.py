@@ -59,8 +59,17 @@ def image(path) -> bytes:
     return bytes(data)
 
 
+@pytest.fixture
+def any_cluster(tmp_path, store_pair):
+    """The three-plane cluster on SQLite + directory, then on PostgreSQL + SeaweedFS."""
+    running = start_cluster(tmp_path / "cluster", 3, stores=store_pair)
+    yield running
+    running.stop()
+
+
 def test_cli_backup_through_the_control_plane_spreads_streams_and_survives_a_kill(
-        cluster, tmp_path):
+        any_cluster, tmp_path):
+    cluster = any_cluster
     env = cli_env(cluster, create_account("spread", db=cluster.db)["token"])
     vol = cli(env, "volume", "create", "--size", str(IMAGE), "--chunk-size", str(CHUNK))["volume"]
     data = image(tmp_path / "image")
