@@ -10,8 +10,10 @@ them. Rules:
   once after a plane answered UNAVAILABLE;
 - a plane that answered UNAVAILABLE is skipped for `avoid_s` (a killed process stays
   listed until its registration expires), so the caller's retry goes to another one;
-- no plane to use (an empty list; an old server or a lone data plane that answers
-  UNIMPLEMENTED; every listed plane failing) means the given address, as before;
+- an empty list (nothing advertised; an old server or a lone data plane that answers
+  UNIMPLEMENTED) means the given address, as before;
+- when every listed plane failed lately, the one that failed longest ago is tried again
+  (the given address may be a control plane, which has no DataPlaneService);
 - a control plane that cannot be asked (UNAVAILABLE) leaves the last list in force;
 - every channel is opened by the one `open_channel` given, so TLS settings apply to all.
 """
@@ -80,6 +82,8 @@ class DataPlaneRouter:
                     await self._refresh()
         now = self._clock()
         live = [a for a in self._listed if self._avoid.get(a, 0.0) <= now]
+        if not live and self._listed:
+            live = [min(self._listed, key=lambda a: self._avoid.get(a, 0.0))]
         if not live:
             return self._planes[self.address]
         self._turn += 1
@@ -91,8 +95,7 @@ class DataPlaneRouter:
 
     def failed(self, plane: Plane) -> None:
         """`plane` answered UNAVAILABLE: skip it for a while and re-read the list."""
-        if plane.address != self.address or self._listed:
-            self._avoid[plane.address] = self._clock() + self.avoid_s
+        self._avoid[plane.address] = self._clock() + self.avoid_s
         self._fetched_at = None
 
     def live(self) -> list[str]:
