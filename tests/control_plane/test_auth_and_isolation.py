@@ -32,6 +32,7 @@ EVERY_RPC = [
     ("AcquireVolumeLease", cpb.AcquireVolumeLeaseRequest(volume_id="vol-x", holder_id="gw")),
     ("RenewVolumeLease", cpb.RenewVolumeLeaseRequest(volume_id="vol-x", holder_id="gw")),
     ("ReleaseVolumeLease", cpb.ReleaseVolumeLeaseRequest(volume_id="vol-x", holder_id="gw")),
+    ("ListDataPlanes", cpb.ListDataPlanesRequest()),
 ]
 BAD_METADATA = {
     "none": (),
