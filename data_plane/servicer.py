@@ -110,7 +110,8 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
         t = msg.target
         async with self.store.read() as tx:
             target = await check_target(tx, current_account(), t.volume_id, t.snapshot_id,
-                                        t.data_version)
+                                        t.data_version, t.lease_holder_id,
+                                        self.config.clock.now_us())
         if t.block_count > self.config.max_blocks_per_stream:
             raise _too_long(f"the stream to {target.name}", self.config.max_blocks_per_stream,
                             t.block_count)

@@ -1,12 +1,15 @@
 """Where an upload stream writes: a volume at its open version, or the earliest
 outstanding UPLOAD snapshot at its version (invariant 5: any other data_version is
-rejected). Checked when the stream opens and again inside its commit transaction."""
+rejected). While a volume's writer lease is live (a gateway serves it), only streams
+naming the holder may write it. Checked when the stream opens and again inside its
+commit transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blockstore.errors import DataVersionConflict, FailedPrecondition, VolumeNotFound
+from blockstore.errors import (DataVersionConflict, FailedPrecondition, VolumeInUse,
+                               VolumeNotFound)
 from manifest import ManifestTx, SnapshotMode
 from manifest.lookups import require_snapshot, require_volume
 from manifest.ordering import require_earliest_outstanding
@@ -21,6 +24,7 @@ class Target:
     version: int
     size_bytes: int
     chunk_size: int
+    lease_holder: str = ""
 
     @property
     def name(self) -> str:
@@ -28,8 +32,11 @@ class Target:
 
 
 async def check_target(tx: ManifestTx, account_id: str, volume_id: str, snapshot_id: str,
-                       data_version: int) -> Target:
-    """Resolve and validate the target; run again at commit inside the write transaction."""
+                       data_version: int, lease_holder: str = "",
+                       now_us: int | None = None) -> Target:
+    """Resolve and validate the target; run again at commit inside the write transaction.
+    With `now_us` (the upload paths), a volume with another holder's live writer lease
+    is VOLUME_IN_USE; without it (snapshot-only callers, tools) the lease is not looked at."""
     if snapshot_id and not volume_id:
         snap = await require_snapshot(tx, account_id, snapshot_id)
         await require_earliest_outstanding(tx, snap)
@@ -50,5 +57,10 @@ async def check_target(tx: ManifestTx, account_id: str, volume_id: str, snapshot
         raise DataVersionConflict(f"data_version {data_version} is not volume {volume_id}'s "
                                   f"open version {volume.open_version}",
                                   data_version=data_version, version=volume.open_version)
+    lease = await tx.get_volume_lease(volume.vid) if now_us is not None else None
+    if lease is not None and lease[1] > now_us and lease[0] != lease_holder:
+        raise VolumeInUse(f"volume {volume_id} is being written through a gateway that holds "
+                          "its writer lease; this stream does not name that holder",
+                          volume_id=volume_id)
     return Target(account_id, volume_id, "", volume.vid, volume.open_version,
-                  volume.size_bytes, volume.chunk_size)
+                  volume.size_bytes, volume.chunk_size, lease_holder)

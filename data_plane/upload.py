@@ -212,7 +212,8 @@ class UploadSession:
         t = self.target
         async with self.store.write() as tx:
             await check_target(tx, t.account_id, "" if t.snapshot_id else t.volume_id,
-                               t.snapshot_id, t.version)
+                               t.snapshot_id, t.version, t.lease_holder,
+                               self.config.clock.now_us())
             await self._check_references(list(self._refs), tx)
             await self._end_operation(tx)
             await self._commit(tx)

@@ -25,43 +25,43 @@ _sym_db = _symbol_database.Default()
 from blockstore.v1 import common_pb2 as blockstore_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x62lockstore/v1/data_plane.proto\x12\rblockstore.v1\x1a\x1a\x62lockstore/v1/common.proto\"k\n\x0cUploadTarget\x12\x13\n\tvolume_id\x18\x01 \x01(\tH\x00\x12\x15\n\x0bsnapshot_id\x18\x02 \x01(\tH\x00\x12\x14\n\x0c\x64\x61ta_version\x18\x03 \x01(\x03\x12\x13\n\x0b\x62lock_count\x18\x04 \x01(\x03\x42\x04\n\x02id\"\x8c\x01\n\x0bUploadBlock\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\x0c\x12/\n\x0b\x63ompression\x18\x04 \x01(\x0e\x32\x1a.blockstore.v1.Compression\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0c\n\x04zero\x18\x06 \x01(\x08\"|\n\x13UploadBlocksRequest\x12-\n\x06target\x18\x01 \x01(\x0b\x32\x1b.blockstore.v1.UploadTargetH\x00\x12+\n\x05\x62lock\x18\x02 \x01(\x0b\x32\x1a.blockstore.v1.UploadBlockH\x00\x42\t\n\x07message\"\x80\x01\n\x14UploadBlocksResponse\x12\x16\n\x0e\x62locks_written\x18\x01 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x02 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x03 \x01(\x03\x12\x12\n\ndedup_hits\x18\x04 \x01(\x03\x12\x0e\n\x06tokens\x18\x05 \x03(\x0c\"+\n\tByteRange\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\"\xaf\x01\n\x15\x44ownloadBlocksRequest\x12\x13\n\tvolume_id\x18\x01 \x01(\tH\x00\x12\x15\n\x0bsnapshot_id\x18\x02 \x01(\tH\x00\x12(\n\x06ranges\x18\x03 \x03(\x0b\x32\x18.blockstore.v1.ByteRange\x12\x36\n\x12\x61\x63\x63\x65pt_compression\x18\x04 \x03(\x0e\x32\x1a.blockstore.v1.CompressionB\x08\n\x06source\"\x97\x01\n\x16\x44ownloadBlocksResponse\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\x0c\x12/\n\x0b\x63ompression\x18\x04 \x01(\x0e\x32\x1a.blockstore.v1.Compression\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0c\n\x04zero\x18\x06 \x01(\x08\"*\n\x18\x46indMissingChunksRequest\x12\x0e\n\x06tokens\x18\x01 \x03(\x0c\"3\n\x19\x46indMissingChunksResponse\x12\x16\n\x0emissing_tokens\x18\x01 \x03(\x0c\"\x86\x01\n\x11ListBlocksRequest\x12\x13\n\tvolume_id\x18\x01 \x01(\tH\x00\x12\x15\n\x0bsnapshot_id\x18\x02 \x01(\tH\x00\x12\x14\n\x0cstart_offset\x18\x03 \x01(\x03\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\tB\x08\n\x06source\"9\n\nBlockEntry\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\r\n\x05token\x18\x02 \x01(\x0c\x12\x0c\n\x04zero\x18\x03 \x01(\x08\"X\n\x12ListBlocksResponse\x12)\n\x06\x62locks\x18\x01 \x03(\x0b\x32\x19.blockstore.v1.BlockEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"w\n\x18ListChangedBlocksRequest\x12\x18\n\x10\x62\x61se_snapshot_id\x18\x01 \x01(\t\x12\x1a\n\x12target_snapshot_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"p\n\x0c\x43hangedBlock\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x12\n\nbase_token\x18\x02 \x01(\x0c\x12\x14\n\x0ctarget_token\x18\x03 \x01(\x0c\x12\x11\n\tbase_zero\x18\x04 \x01(\x08\x12\x13\n\x0btarget_zero\x18\x05 \x01(\x08\"b\n\x19ListChangedBlocksResponse\x12,\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1b.blockstore.v1.ChangedBlock\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xf1\x03\n\x10\x44\x61taPlaneService\x12Y\n\x0cUploadBlocks\x12\".blockstore.v1.UploadBlocksRequest\x1a#.blockstore.v1.UploadBlocksResponse(\x01\x12_\n\x0e\x44ownloadBlocks\x12$.blockstore.v1.DownloadBlocksRequest\x1a%.blockstore.v1.DownloadBlocksResponse0\x01\x12\x66\n\x11\x46indMissingChunks\x12\'.blockstore.v1.FindMissingChunksRequest\x1a(.blockstore.v1.FindMissingChunksResponse\x12Q\n\nListBlocks\x12 .blockstore.v1.ListBlocksRequest\x1a!.blockstore.v1.ListBlocksResponse\x12\x66\n\x11ListChangedBlocks\x12\'.blockstore.v1.ListChangedBlocksRequest\x1a(.blockstore.v1.ListChangedBlocksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x62lockstore/v1/data_plane.proto\x12\rblockstore.v1\x1a\x1a\x62lockstore/v1/common.proto\"\x84\x01\n\x0cUploadTarget\x12\x13\n\tvolume_id\x18\x01 \x01(\tH\x00\x12\x15\n\x0bsnapshot_id\x18\x02 \x01(\tH\x00\x12\x14\n\x0c\x64\x61ta_version\x18\x03 \x01(\x03\x12\x13\n\x0b\x62lock_count\x18\x04 \x01(\x03\x12\x17\n\x0flease_holder_id\x18\x05 \x01(\tB\x04\n\x02id\"\x8c\x01\n\x0bUploadBlock\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\x0c\x12/\n\x0b\x63ompression\x18\x04 \x01(\x0e\x32\x1a.blockstore.v1.Compression\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0c\n\x04zero\x18\x06 \x01(\x08\"|\n\x13UploadBlocksRequest\x12-\n\x06target\x18\x01 \x01(\x0b\x32\x1b.blockstore.v1.UploadTargetH\x00\x12+\n\x05\x62lock\x18\x02 \x01(\x0b\x32\x1a.blockstore.v1.UploadBlockH\x00\x42\t\n\x07message\"\x80\x01\n\x14UploadBlocksResponse\x12\x16\n\x0e\x62locks_written\x18\x01 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x02 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x03 \x01(\x03\x12\x12\n\ndedup_hits\x18\x04 \x01(\x03\x12\x0e\n\x06tokens\x18\x05 \x03(\x0c\"+\n\tByteRange\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\"\xaf\x01\n\x15\x44ownloadBlocksRequest\x12\x13\n\tvolume_id\x18\x01 \x01(\tH\x00\x12\x15\n\x0bsnapshot_id\x18\x02 \x01(\tH\x00\x12(\n\x06ranges\x18\x03 \x03(\x0b\x32\x18.blockstore.v1.ByteRange\x12\x36\n\x12\x61\x63\x63\x65pt_compression\x18\x04 \x03(\x0e\x32\x1a.blockstore.v1.CompressionB\x08\n\x06source\"\x97\x01\n\x16\x44ownloadBlocksResponse\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0e\n\x06length\x18\x02 \x01(\x03\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\x0c\x12/\n\x0b\x63ompression\x18\x04 \x01(\x0e\x32\x1a.blockstore.v1.Compression\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0c\n\x04zero\x18\x06 \x01(\x08\"*\n\x18\x46indMissingChunksRequest\x12\x0e\n\x06tokens\x18\x01 \x03(\x0c\"3\n\x19\x46indMissingChunksResponse\x12\x16\n\x0emissing_tokens\x18\x01 \x03(\x0c\"\x86\x01\n\x11ListBlocksRequest\x12\x13\n\tvolume_id\x18\x01 \x01(\tH\x00\x12\x15\n\x0bsnapshot_id\x18\x02 \x01(\tH\x00\x12\x14\n\x0cstart_offset\x18\x03 \x01(\x03\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\tB\x08\n\x06source\"9\n\nBlockEntry\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\r\n\x05token\x18\x02 \x01(\x0c\x12\x0c\n\x04zero\x18\x03 \x01(\x08\"X\n\x12ListBlocksResponse\x12)\n\x06\x62locks\x18\x01 \x03(\x0b\x32\x19.blockstore.v1.BlockEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"w\n\x18ListChangedBlocksRequest\x12\x18\n\x10\x62\x61se_snapshot_id\x18\x01 \x01(\t\x12\x1a\n\x12target_snapshot_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"p\n\x0c\x43hangedBlock\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x12\n\nbase_token\x18\x02 \x01(\x0c\x12\x14\n\x0ctarget_token\x18\x03 \x01(\x0c\x12\x11\n\tbase_zero\x18\x04 \x01(\x08\x12\x13\n\x0btarget_zero\x18\x05 \x01(\x08\"b\n\x19ListChangedBlocksResponse\x12,\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1b.blockstore.v1.ChangedBlock\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xf1\x03\n\x10\x44\x61taPlaneService\x12Y\n\x0cUploadBlocks\x12\".blockstore.v1.UploadBlocksRequest\x1a#.blockstore.v1.UploadBlocksResponse(\x01\x12_\n\x0e\x44ownloadBlocks\x12$.blockstore.v1.DownloadBlocksRequest\x1a%.blockstore.v1.DownloadBlocksResponse0\x01\x12\x66\n\x11\x46indMissingChunks\x12\'.blockstore.v1.FindMissingChunksRequest\x1a(.blockstore.v1.FindMissingChunksResponse\x12Q\n\nListBlocks\x12 .blockstore.v1.ListBlocksRequest\x1a!.blockstore.v1.ListBlocksResponse\x12\x66\n\x11ListChangedBlocks\x12\'.blockstore.v1.ListChangedBlocksRequest\x1a(.blockstore.v1.ListChangedBlocksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'blockstore.v1.data_plane_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_UPLOADTARGET']._serialized_start=77
-  _globals['_UPLOADTARGET']._serialized_end=184
-  _globals['_UPLOADBLOCK']._serialized_start=187
-  _globals['_UPLOADBLOCK']._serialized_end=327
-  _globals['_UPLOADBLOCKSREQUEST']._serialized_start=329
-  _globals['_UPLOADBLOCKSREQUEST']._serialized_end=453
-  _globals['_UPLOADBLOCKSRESPONSE']._serialized_start=456
-  _globals['_UPLOADBLOCKSRESPONSE']._serialized_end=584
-  _globals['_BYTERANGE']._serialized_start=586
-  _globals['_BYTERANGE']._serialized_end=629
-  _globals['_DOWNLOADBLOCKSREQUEST']._serialized_start=632
-  _globals['_DOWNLOADBLOCKSREQUEST']._serialized_end=807
-  _globals['_DOWNLOADBLOCKSRESPONSE']._serialized_start=810
-  _globals['_DOWNLOADBLOCKSRESPONSE']._serialized_end=961
-  _globals['_FINDMISSINGCHUNKSREQUEST']._serialized_start=963
-  _globals['_FINDMISSINGCHUNKSREQUEST']._serialized_end=1005
-  _globals['_FINDMISSINGCHUNKSRESPONSE']._serialized_start=1007
-  _globals['_FINDMISSINGCHUNKSRESPONSE']._serialized_end=1058
-  _globals['_LISTBLOCKSREQUEST']._serialized_start=1061
-  _globals['_LISTBLOCKSREQUEST']._serialized_end=1195
-  _globals['_BLOCKENTRY']._serialized_start=1197
-  _globals['_BLOCKENTRY']._serialized_end=1254
-  _globals['_LISTBLOCKSRESPONSE']._serialized_start=1256
-  _globals['_LISTBLOCKSRESPONSE']._serialized_end=1344
-  _globals['_LISTCHANGEDBLOCKSREQUEST']._serialized_start=1346
-  _globals['_LISTCHANGEDBLOCKSREQUEST']._serialized_end=1465
-  _globals['_CHANGEDBLOCK']._serialized_start=1467
-  _globals['_CHANGEDBLOCK']._serialized_end=1579
-  _globals['_LISTCHANGEDBLOCKSRESPONSE']._serialized_start=1581
-  _globals['_LISTCHANGEDBLOCKSRESPONSE']._serialized_end=1679
-  _globals['_DATAPLANESERVICE']._serialized_start=1682
-  _globals['_DATAPLANESERVICE']._serialized_end=2179
+  _globals['_UPLOADTARGET']._serialized_start=78
+  _globals['_UPLOADTARGET']._serialized_end=210
+  _globals['_UPLOADBLOCK']._serialized_start=213
+  _globals['_UPLOADBLOCK']._serialized_end=353
+  _globals['_UPLOADBLOCKSREQUEST']._serialized_start=355
+  _globals['_UPLOADBLOCKSREQUEST']._serialized_end=479
+  _globals['_UPLOADBLOCKSRESPONSE']._serialized_start=482
+  _globals['_UPLOADBLOCKSRESPONSE']._serialized_end=610
+  _globals['_BYTERANGE']._serialized_start=612
+  _globals['_BYTERANGE']._serialized_end=655
+  _globals['_DOWNLOADBLOCKSREQUEST']._serialized_start=658
+  _globals['_DOWNLOADBLOCKSREQUEST']._serialized_end=833
+  _globals['_DOWNLOADBLOCKSRESPONSE']._serialized_start=836
+  _globals['_DOWNLOADBLOCKSRESPONSE']._serialized_end=987
+  _globals['_FINDMISSINGCHUNKSREQUEST']._serialized_start=989
+  _globals['_FINDMISSINGCHUNKSREQUEST']._serialized_end=1031
+  _globals['_FINDMISSINGCHUNKSRESPONSE']._serialized_start=1033
+  _globals['_FINDMISSINGCHUNKSRESPONSE']._serialized_end=1084
+  _globals['_LISTBLOCKSREQUEST']._serialized_start=1087
+  _globals['_LISTBLOCKSREQUEST']._serialized_end=1221
+  _globals['_BLOCKENTRY']._serialized_start=1223
+  _globals['_BLOCKENTRY']._serialized_end=1280
+  _globals['_LISTBLOCKSRESPONSE']._serialized_start=1282
+  _globals['_LISTBLOCKSRESPONSE']._serialized_end=1370
+  _globals['_LISTCHANGEDBLOCKSREQUEST']._serialized_start=1372
+  _globals['_LISTCHANGEDBLOCKSREQUEST']._serialized_end=1491
+  _globals['_CHANGEDBLOCK']._serialized_start=1493
+  _globals['_CHANGEDBLOCK']._serialized_end=1605
+  _globals['_LISTCHANGEDBLOCKSRESPONSE']._serialized_start=1607
+  _globals['_LISTCHANGEDBLOCKSRESPONSE']._serialized_end=1705
+  _globals['_DATAPLANESERVICE']._serialized_start=1708
+  _globals['_DATAPLANESERVICE']._serialized_end=2205
 # @@protoc_insertion_point(module_scope)

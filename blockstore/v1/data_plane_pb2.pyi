@@ -8,16 +8,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class UploadTarget(_message.Message):
-    __slots__ = ("volume_id", "snapshot_id", "data_version", "block_count")
+    __slots__ = ("volume_id", "snapshot_id", "data_version", "block_count", "lease_holder_id")
     VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     DATA_VERSION_FIELD_NUMBER: _ClassVar[int]
     BLOCK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LEASE_HOLDER_ID_FIELD_NUMBER: _ClassVar[int]
     volume_id: str
     snapshot_id: str
     data_version: int
     block_count: int
-    def __init__(self, volume_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ..., data_version: _Optional[int] = ..., block_count: _Optional[int] = ...) -> None: ...
+    lease_holder_id: str
+    def __init__(self, volume_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ..., data_version: _Optional[int] = ..., block_count: _Optional[int] = ..., lease_holder_id: _Optional[str] = ...) -> None: ...
 
 class UploadBlock(_message.Message):
     __slots__ = ("offset", "length", "checksum", "compression", "data", "zero")

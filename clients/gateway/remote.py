@@ -45,8 +45,10 @@ def _entry(index: int, token: bytes) -> int:
 
 
 class RemoteVolume:
-    def __init__(self, client: AsyncClient, volume_id: str, layout: Layout) -> None:
+    def __init__(self, client: AsyncClient, volume_id: str, layout: Layout,
+                 lease_holder: str = "") -> None:
         self.client, self.volume_id, self.layout = client, volume_id, layout
+        self.lease_holder = lease_holder     # named on every upload: the service fences others
         self.tokens: dict[int, bytes] = {}       # absent: a hole (reads as zeros)
         self.digest = 0     # XOR of _entry over the map: which state of the volume this is
 
@@ -92,12 +94,17 @@ class RemoteVolume:
         tokens = {i: ZERO if b.zero else bytes(b.checksum) for i, b in zip(order, blocks)}
         if before is not None:
             await before(self.digest_with(tokens))
-        reply = await self.client.upload_blocks(volume_target(self.volume_id), blocks)
+        reply = await self.client.upload_blocks(self.target(), blocks)
         if list(reply.tokens) and len(reply.tokens) != len(order):
             raise RuntimeError("the service acknowledged a different number of blocks")
         for index, token in tokens.items():
             self.set_token(index, token)
         return tokens
+
+    def target(self) -> dp.UploadTarget:
+        target = volume_target(self.volume_id)
+        target.lease_holder_id = self.lease_holder
+        return target
 
     def _blocks(self, order: list[int], chunks: dict[int, bytes | None]) -> list[dp.UploadBlock]:
         cs, blocks = self.layout.chunk_size, []

@@ -83,7 +83,7 @@ async def serve(client: AsyncClient, config: GatewayConfig) -> None:
 
 async def _serve_leased(client, config, volume, layout, home, lease) -> None:
     stats = Stats(volume_id=volume.volume_id, mode="shadow" if config.shadow else "primary")
-    remote = RemoteVolume(client, volume.volume_id, layout)
+    remote = RemoteVolume(client, volume.volume_id, layout, lease.holder)
     await remote.load()
     build = _shadow if config.shadow else _primary
     async with build(client, config, remote, home, stats) as (disk, background, pending):

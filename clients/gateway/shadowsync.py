@@ -22,7 +22,6 @@ import blake3
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.aio import AsyncClient
-from clients.data import volume_target
 from clients.gateway.remote import ZERO, RemoteVolume
 from clients.gateway.shadow import ShadowDisk
 from clients.gateway.status import Stats
@@ -112,7 +111,7 @@ class ShadowSync:
         known -= set(await self.client.find_missing_chunks(known)) if known else set()
         if send:
             blocks = [self._block(i, chunks[i], tokens[i], tokens[i] in known) for i in send]
-            await self.client.upload_blocks(volume_target(self.remote.volume_id), blocks)
+            await self.client.upload_blocks(self.remote.target(), blocks)
             self.stats.chunks_uploaded += len(send)
         for i in indices:
             self.remote.set_token(i, tokens[i])

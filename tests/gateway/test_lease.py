@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
 import time
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from clients.gateway import nbdproto as p
 from tests.gateway.conftest import Gateway, cli, create_volume
 from tests.gateway.rawnbd import RawNbd
+from tests.serverproc import BLOCKSTORE, REPO
 
 
 def refused(env, volume, cache_dir) -> str:
@@ -80,3 +82,13 @@ def test_a_crashed_gateways_log_is_not_replayed_over_another_writers_data(
     assert down.read_bytes()[:8192] == b"\x0b" * 8192, "b's data was not overwritten"
     shutil.move(tmp_path / "a" / volume / "log", tmp_path / "a-log-discarded")
     gateways(env, volume, cache_dir=tmp_path / "a")                   # starts after that
+
+
+def test_a_bulk_upload_into_a_volume_a_gateway_serves_is_refused(env, gateways, tmp_path):
+    volume = create_volume(env, "4M")
+    gateways(env, volume)
+    image = tmp_path / "img"
+    image.write_bytes(b"\x42" * (4 << 20))
+    done = subprocess.run([*BLOCKSTORE, "upload", str(image), "--volume", volume], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode != 0 and "VOLUME_IN_USE" in done.stderr, done.stderr
