@@ -1,8 +1,9 @@
 """Retry with exponential backoff and jitter for transient gRPC failures.
 
-Only UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried: they say
-"try again later", while every other code says the request itself (or the resource's
-state) is the problem, and repeating it would only repeat the error. Whether a call is
+Only UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried (not
+RESOURCE_EXHAUSTED STORAGE_FULL), plus ABORTED CHUNK_COLLECTED: they say "try again
+later", while every other code says the request itself (or the resource's state) is the
+problem, and repeating it would only repeat the error. Whether a call is
 *safe* to repeat is the caller's decision (see `clients.aio`); this module only decides
 *when*. The sleep function and random source are injected so tests need no real time.
 """
@@ -26,11 +27,16 @@ TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXC
 # Reasons under a transient code that do not clear by waiting: a full disk needs an
 # operator (delete, collect garbage, add space), so the client reports it at once.
 PERMANENT_REASONS = frozenset({"STORAGE_FULL"})
+# Reasons under a code that is otherwise final which say "retry the call": garbage
+# collection overtook a stream (nothing of it was committed).
+RETRY_REASONS = frozenset({"CHUNK_COLLECTED"})
 
 
 def retryable(err: BlockstoreError, retry_on: Collection[grpc.StatusCode] = TRANSIENT) -> bool:
     """Whether waiting may clear `err`: the one test every retry loop uses (the library's
     and the bulk transfer's own per-stream loops)."""
+    if err.reason in RETRY_REASONS:
+        return True
     return err.code in retry_on and err.reason not in PERMANENT_REASONS
 
 

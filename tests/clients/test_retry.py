@@ -9,8 +9,8 @@ import random
 import grpc
 import pytest
 
-from clients import (AsyncClient, InvalidArgument, NotFound, ResourceExhausted, RetryPolicy,
-                     Unavailable)
+from clients import (Aborted, AsyncClient, InvalidArgument, NotFound, ResourceExhausted,
+                     RetryPolicy, Unavailable)
 from tests.clients.fakeserver import FakeControlPlane, serve
 
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
@@ -163,3 +163,21 @@ async def test_storage_full_is_not_retried(fake):
             await c.get_volume("vol-1")
     assert info.value.reason == "STORAGE_FULL" and info.value.attempts == 1
     assert sleeps == [] and len(fake.calls["GetVolume"]) == 1
+
+
+async def test_chunk_collected_is_retried_other_aborts_are_not(fake):
+    # ABORTED CHUNK_COLLECTED: GC overtook a stream, nothing was committed, and the server
+    # says to retry the call (README). Every retry loop asks the same retryable(), so the
+    # bulk transfer's stream loops retry it too. Any other ABORTED is a conflict.
+    await _create(fake)
+    fake.fail("GetVolume", grpc.StatusCode.ABORTED, reason="CHUNK_COLLECTED", times=2)
+    sleeps = Sleeps()
+    async with AsyncClient(fake.address, "tok", retry=policy(sleeps)) as c:
+        assert (await c.get_volume("vol-1")).volume_id == "vol-1"
+    assert len(sleeps) == 2 and len(fake.calls["GetVolume"]) == 3
+    fake.fail("GetVolume", grpc.StatusCode.ABORTED, times=3)
+    sleeps = Sleeps()
+    async with AsyncClient(fake.address, "tok", retry=policy(sleeps)) as c:
+        with pytest.raises(Aborted) as info:
+            await c.get_volume("vol-1")
+    assert info.value.attempts == 1 and sleeps == []
