@@ -96,3 +96,14 @@ def test_code_reason_pairs_in_the_docs_are_the_ones_sent():
                 wrong.append(f"{doc.name}: {code} {reason} (sent as {domain[reason]})")
     assert not wrong, "\n".join(wrong)
 
+
+
+def test_every_limit_reason_is_explained_in_docs_limits():
+    """Refusals a client should wait out or split (RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED,
+    and the size bounds) are limits: docs/limits.md says what they bound and why."""
+    limits = (REPO / "docs" / "limits.md").read_text()
+    bounds = {e.StreamTooLong.reason, e.DownloadTooLarge.reason}
+    reasons = {r for r, codes in domain_pairs().items()
+               if codes & {"RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"} or r in bounds}
+    missing = sorted(r for r in reasons if f"`{r}`" not in limits)
+    assert not missing, f"docs/limits.md does not explain: {missing}"
