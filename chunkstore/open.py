@@ -5,12 +5,19 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from urllib.parse import urlsplit
 
+from obstore.exceptions import BaseError as S3ClientError
+
 from blockstore.urls import url_path
 
 from chunkstore.local import LocalChunkStore
 from chunkstore.memory import MemoryChunkStore
 from chunkstore.protocol import ChunkStore
 from chunkstore.s3_config import parse_s3_url
+
+# What a remote backend's client raises when a request fails (endpoint down, 5xx,
+# credentials refused); services/faults.py reports it as the storage's I/O failure, the
+# way a local directory's OSError is. A missing chunk is ChunkMissing, never one of these.
+STORE_ERRORS: tuple[type[Exception], ...] = (S3ClientError,)
 
 
 def open_chunk_store(url: str, *, fsync: bool = True,

@@ -1,8 +1,9 @@
-"""Faults that are not domain errors (OS, SQLite, bugs) turned into domain errors.
+"""Faults that are not domain errors (OS, SQLite, the S3 client, bugs) made domain errors.
 
 Every error a client can see carries a status code and an ErrorInfo reason, and no
 message a client sees names a server path: `OSError` and `sqlite3` messages do (a
-full disk said "[Errno 28] No space left on device: '/srv/.../chunks/ab/...'"), so
+full disk said "[Errno 28] No space left on device: '/srv/.../chunks/ab/...'", the S3
+client names the endpoint and the object key), so
 they are replaced here by a message naming only the call, and the original goes to
 the server log. The edge interceptor (services/auth.py) applies this to whatever a
 handler raises.
@@ -15,6 +16,7 @@ import logging
 import sqlite3
 
 from blockstore import errors as e
+from chunkstore.open import STORE_ERRORS
 
 log = logging.getLogger("blockstore.faults")
 FULL_RETRY_S = 30.0
@@ -39,6 +41,8 @@ def domain_error(exc: Exception, what: str) -> e.BlockstoreError:
         err = _sqlite(exc, what)
     elif isinstance(exc, OSError):
         err = _os(exc, what)
+    elif isinstance(exc, STORE_ERRORS):
+        err = e.StorageIOError(f"{what} failed: a request to the chunk store failed")
     else:
         err = e.InternalError(f"internal error while serving {what}; the server log has "
                               "the details")
