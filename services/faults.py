@@ -1,4 +1,4 @@
-"""Faults that are not domain errors (OS, SQLite, the S3 client, bugs) made domain errors.
+"""Faults that are not domain errors (OS, SQLite, PostgreSQL, S3, bugs) made domain errors.
 
 Every error a client can see carries a status code and an ErrorInfo reason, and no
 message a client sees names a server path: `OSError` and `sqlite3` messages do (a
@@ -15,6 +15,8 @@ import errno
 import logging
 import sqlite3
 
+import asyncpg
+
 from blockstore import errors as e
 from chunkstore.open import STORE_ERRORS
 
@@ -25,6 +27,14 @@ _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 _FD_ERRNOS = {errno.EMFILE, errno.ENFILE}
+# PostgreSQL SQLSTATEs that clear by waiting: connection exceptions (08), transaction
+# rollbacks such as deadlock and serialization victims (40), insufficient resources
+# such as too many connections (53, but disk full is 53100), lock not available (55P03),
+# shutting down, crash shutdown, cannot connect now (57P01-3).
+_PG_BUSY_CLASSES = {"08", "40", "53"}
+_PG_BUSY = {"55P03", "57P01", "57P02", "57P03"}
+_PG_CORRUPT = {"XX001", "XX002"}
+_PG_FULL = "53100"
 
 
 def storage_full(what: str) -> e.StorageFull:
@@ -39,6 +49,8 @@ def domain_error(exc: Exception, what: str) -> e.BlockstoreError:
         return exc
     if isinstance(exc, sqlite3.Error):
         err = _sqlite(exc, what)
+    elif isinstance(exc, asyncpg.PostgresError):
+        err = _postgres(exc, what)
     elif isinstance(exc, OSError):
         err = _os(exc, what)
     elif isinstance(exc, STORE_ERRORS):
@@ -66,6 +78,20 @@ def _sqlite(exc: sqlite3.Error, what: str) -> e.BlockstoreError:
                                   "retry later", retry_after_s=BUSY_RETRY_S)
     if primary == sqlite3.SQLITE_IOERR:
         return e.StorageIOError(f"{what} failed: the manifest database had an I/O error")
+    return e.InternalError(f"internal manifest error while serving {what}; the server log "
+                           "has the details")
+
+
+def _postgres(exc: asyncpg.PostgresError, what: str) -> e.BlockstoreError:
+    state = getattr(exc, "sqlstate", None) or ""
+    if state == _PG_FULL:
+        return storage_full(what)
+    if state in _PG_CORRUPT:
+        return e.ManifestCorrupt(f"{what} failed: the manifest database is damaged; run "
+                                 "`blockstore verify` on the server")
+    if state[:2] in _PG_BUSY_CLASSES or state in _PG_BUSY:
+        return e.ServerOverloaded(f"{what} failed: the manifest database is busy or "
+                                  "restarting; retry later", retry_after_s=BUSY_RETRY_S)
     return e.InternalError(f"internal manifest error while serving {what}; the server log "
                            "has the details")
 
