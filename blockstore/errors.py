@@ -29,6 +29,29 @@ class SnapshotNotFound(BlockstoreError):
     reason = "INVALID_SNAPSHOT_ID"
 
 
+class AccountNotFound(BlockstoreError):
+    """ShareSnapshot named an account that does not exist."""
+
+    reason = "INVALID_ACCOUNT_ID"
+
+
+# --- permission denied (snapshot sharing) -------------------------------------------------
+class PermissionDenied(BlockstoreError):
+    reason = "PERMISSION_DENIED"
+
+
+class NotOwner(PermissionDenied):
+    """A grantee tried to change (delete, share, upload into) a snapshot it was shared."""
+
+    reason = "NOT_OWNER"
+
+
+class ExportNotAllowed(PermissionDenied):
+    """A read-out of data shared without export (or of a clone of it) by the grantee."""
+
+    reason = "EXPORT_NOT_ALLOWED"
+
+
 # --- invalid argument -----------------------------------------------------------------
 class InvalidArgument(BlockstoreError):
     """Generic malformed request field (page tokens, page sizes, ranges ...)."""
@@ -140,6 +163,12 @@ class VolumeLeaseNotHeld(FailedPrecondition):
     """A renewal for a lease the caller no longer holds (released, or taken over)."""
 
     reason = "VOLUME_LEASE_NOT_HELD"
+
+
+class SnapshotNotComplete(FailedPrecondition):
+    """Only a COMPLETED snapshot can be shared."""
+
+    reason = "SNAPSHOT_NOT_COMPLETE"
 
 
 class SnapshotHasDependentVolumes(FailedPrecondition):

@@ -26,10 +26,11 @@ from clients.control import ControlPlaneMethods
 from clients.data import DataPlaneMethods
 from clients.errors import from_rpc_error
 from clients.planes import DataPlaneRouter
+from clients.sharing import SharingMethods
 from clients.retry import RetryPolicy, call_with_retry
 
 
-class AsyncClient(ControlPlaneMethods, DataPlaneMethods):
+class AsyncClient(ControlPlaneMethods, DataPlaneMethods, SharingMethods):
     """Every RPC of ControlPlaneService and DataPlaneService, typed errors, retries, deadlines.
 
     Create it inside a running event loop (grpc.aio binds the channel to it); use it as

@@ -33,7 +33,8 @@ class ControlPlaneMethods:
     async def create_volume(self, size_bytes: int = 0, chunk_size: int = 0,
                             source_snapshot_id: str = "", idempotency_key: str = "",
                             labels: Mapping[str, str] | None = None) -> tuple[Volume, str]:
-        """Returns (volume, initial_snapshot_id); the id is empty for a blank volume."""
+        """Returns (volume, initial_snapshot_id): the snapshot CreateVolume took of the new
+        volume (version 1), the parent of the volume's next snapshot."""
         req = cp.CreateVolumeRequest(size_bytes=size_bytes, chunk_size=chunk_size,
                                      source_snapshot_id=source_snapshot_id,
                                      idempotency_key=idempotency_key or new_idempotency_key(),

@@ -36,4 +36,5 @@ def snapshot_pb(s: Snapshot) -> pb.Snapshot:
                        progress=s.progress, size_bytes=s.size_bytes, chunk_size=s.chunk_size,
                        parent_snapshot_id=s.parent_snapshot_id, description=s.description,
                        created_at=timestamp(s.created_at),
-                       completed_at=timestamp(s.completed_at), labels=s.labels)
+                       completed_at=timestamp(s.completed_at), labels=s.labels,
+                       owner_account_id=s.account_id)

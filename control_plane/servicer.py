@@ -10,15 +10,17 @@ from control_plane.convert import MODE_FROM_PB, snapshot_pb, timestamp, volume_p
 from control_plane.data_planes import DataPlanes
 from control_plane.leases import VolumeLeases
 from control_plane.servicer_leases import VolumeLeaseRpcs
+from control_plane.servicer_sharing import SharingRpcs
+from control_plane.sharing import Sharing
 from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
 
 
-class ControlPlaneServicer(VolumeLeaseRpcs, cp_grpc.ControlPlaneServiceServicer):
+class ControlPlaneServicer(VolumeLeaseRpcs, SharingRpcs, cp_grpc.ControlPlaneServiceServicer):
     def __init__(self, volumes: Volumes, snapshots: Snapshots, leases: VolumeLeases,
-                 data_planes: DataPlanes) -> None:
+                 data_planes: DataPlanes, sharing: Sharing) -> None:
         self.volumes, self.snapshots, self.leases = volumes, snapshots, leases
-        self.data_planes = data_planes
+        self.data_planes, self.sharing = data_planes, sharing
 
     async def CreateVolume(self, request, context):
         volume, initial = await self.volumes.create(
@@ -56,7 +58,8 @@ class ControlPlaneServicer(VolumeLeaseRpcs, cp_grpc.ControlPlaneServiceServicer)
 
     async def ListSnapshots(self, request, context):
         found, token = await self.snapshots.list(current_account(), request.volume_id,
-                                                 request.page_size, request.page_token)
+                                                 request.page_size, request.page_token,
+                                                 request.shared_with_me)
         return cp.ListSnapshotsResponse(snapshots=[snapshot_pb(s) for s in found],
                                         next_page_token=token)
 

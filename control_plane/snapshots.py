@@ -10,7 +10,7 @@ from control_plane.config import ControlPlaneConfig
 from control_plane.idempotency import run_once
 from control_plane.take import take_snapshot
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
-from manifest.lookups import require_snapshot, require_volume
+from manifest.lookups import require_snapshot, require_volume, visible_snapshot
 from manifest.ordering import (complete_ready, completes_at_once,
                                require_earliest_outstanding)
 
@@ -100,19 +100,31 @@ class Snapshots:
         return sorted(rows.items())
 
     async def get(self, account_id: str, snapshot_id: str) -> Snapshot:
+        """The caller's snapshot, or one another account shares with it."""
         async with self.store.read() as tx:
-            return await require_snapshot(tx, account_id, snapshot_id)
+            return (await visible_snapshot(tx, account_id, snapshot_id))[0]
 
     async def list(self, account_id: str, volume_id: str, page_size: int,
-                   page_token: str) -> tuple[list[Snapshot], str]:
-        scope = f"snapshots:{account_id}:{volume_id}"
+                   page_token: str, shared_with_me: bool = False) -> tuple[list[Snapshot], str]:
+        """The caller's snapshots, or (`shared_with_me`) those others share with it."""
+        scope = f"snapshots:{account_id}:{volume_id}:{'shared' if shared_with_me else 'own'}"
         page = parse_page(page_token, page_size, scope, "")
+        query = self._shared if shared_with_me else self._own
         async with self.store.read() as tx:
-            found = await tx.list_snapshots(account_id, volume_id or None, page.after,
-                                            page.size + 1)
+            found = await query(tx, account_id, volume_id or None, page.after, page.size + 1)
         more = len(found) > page.size
         found = found[:page.size]
         return found, encode_token(found[-1].snapshot_id, scope) if more else ""
+
+    @staticmethod
+    async def _own(tx: ManifestTx, account_id: str, volume_id: str | None, after: str,
+                   limit: int) -> list[Snapshot]:
+        return await tx.list_snapshots(account_id, volume_id, after, limit)
+
+    @staticmethod
+    async def _shared(tx: ManifestTx, account_id: str, volume_id: str | None, after: str,
+                      limit: int) -> list[Snapshot]:
+        return await tx.list_shared_snapshots(account_id, volume_id, after, limit)
 
     async def report_progress(self, account_id: str, snapshot_id: str,
                               progress: float) -> Snapshot:
@@ -132,12 +144,12 @@ class Snapshots:
     async def delete(self, account_id: str, snapshot_id: str, allow_missing: bool) -> None:
         now = self.config.clock.now_us()
         async with self.store.write() as tx:
-            snap = await tx.get_snapshot(account_id, snapshot_id)
-            if snap is None:
+            try:
+                snap = await require_snapshot(tx, account_id, snapshot_id)
+            except SnapshotNotFound:
                 if allow_missing:
                     return
-                raise SnapshotNotFound(f"snapshot {snapshot_id} not found",
-                                       snapshot_id=snapshot_id)
+                raise
             clones = await tx.count_dependent_clones(snapshot_id)
             if clones:
                 raise SnapshotHasDependentVolumes(

@@ -7,8 +7,10 @@ from blockstore.paging import encode_token, parse_page
 from control_plane import codec, limits
 from control_plane.config import ControlPlaneConfig
 from control_plane.idempotency import run_once
-from manifest import ManifestStore, ManifestTx, Snapshot, Volume
-from manifest.lookups import require_volume
+from control_plane.take import take_snapshot
+from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
+from manifest.export import clone_no_export
+from manifest.lookups import require_volume, visible_snapshot
 
 
 class Volumes:
@@ -18,29 +20,40 @@ class Volumes:
     async def create(self, account_id: str, size_bytes: int, chunk_size: int,
                      source_snapshot_id: str, idempotency_key: str,
                      labels: dict[str, str]) -> tuple[Volume, str]:
-        """Returns the volume and its initial snapshot id (the clone source, or "")."""
+        """Returns the volume and the id of its initial snapshot.
+
+        The initial snapshot is a point-in-time snapshot taken in the same transaction
+        (version 1; the volume then opens at 2): a blank volume's reads as zeros, a
+        clone's as its source. It completes at once unless a clone's source is pending.
+        """
         limits.check_common(idempotency_key, labels)
         params = dict(size_bytes=size_bytes, chunk_size=chunk_size,
                       source_snapshot_id=source_snapshot_id, labels=labels)
         now = self.config.clock.now_us()
         async with self.store.write() as tx:
             async def create() -> tuple[Volume, str]:
-                source = await self._source(tx, account_id, source_snapshot_id)
+                source, no_export = await self._source(tx, account_id, source_snapshot_id)
                 volume = self._new_volume(account_id, size_bytes, chunk_size, source, labels, now)
-                return await tx.insert_volume(volume), source_snapshot_id
+                volume = await tx.insert_volume(volume.replace(no_export=no_export))
+                initial = await take_snapshot(tx, self.config.ids, volume,
+                                              SnapshotMode.POINT_IN_TIME, [], "", {}, now)
+                return volume.replace(open_version=initial.version + 1), initial.snapshot_id
             return await run_once(tx, account_id, "CreateVolume", idempotency_key, params, now,
                                   self.config.idempotency_ttl_us, create,
                                   codec.volume_result_to_json, codec.volume_result_from_json)
 
     async def _source(self, tx: ManifestTx, account_id: str,
-                      snapshot_id: str) -> Snapshot | None:
+                      snapshot_id: str) -> tuple[Snapshot | None, bool]:
+        """The source snapshot (own or shared with the caller), and whether a clone of
+        it may not be exported by the caller (manifest/export.py)."""
         if not snapshot_id:
-            return None
-        source = await tx.get_snapshot(account_id, snapshot_id)
-        if source is None:
+            return None, False
+        try:
+            source, share = await visible_snapshot(tx, account_id, snapshot_id)
+        except SnapshotNotFound:
             raise SnapshotNotFound(f"source snapshot {snapshot_id} not found",
-                                   snapshot_id=snapshot_id)
-        return source
+                                   snapshot_id=snapshot_id) from None
+        return source, clone_no_export(await tx.get_volume_by_vid(source.vid), share)
 
     def new_volume(self, account_id: str, size: int, chunk: int, source: Snapshot | None,
                    labels: dict[str, str], now: int) -> Volume:

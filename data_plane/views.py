@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from blockstore.errors import InvalidArgument
 from manifest import BlockRow, LineageLevel, ManifestTx
-from manifest.lookups import require_snapshot, require_volume
+from manifest.export import require_snapshot_export, require_volume_export
+from manifest.lookups import require_volume, visible_snapshot
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,17 @@ async def lineage(tx: ManifestTx, vid: int, version: int) -> tuple[LineageLevel,
 
 
 async def volume_view(tx: ManifestTx, account_id: str, volume_id: str) -> View:
-    """The volume's live content: everything up to and including its open version."""
+    """The volume's live content: everything up to and including its open version.
+    Views are for read-outs only, so export control applies (manifest/export.py)."""
     v = await require_volume(tx, account_id, volume_id)
+    require_volume_export(v)
     return View(f"volume {v.volume_id}", v.vid, v.open_version, v.size_bytes, v.chunk_size,
                 await lineage(tx, v.vid, v.open_version))
 
 
 async def snapshot_view(tx: ManifestTx, account_id: str, snapshot_id: str) -> View:
-    s = await require_snapshot(tx, account_id, snapshot_id)
+    s, share = await visible_snapshot(tx, account_id, snapshot_id)
+    await require_snapshot_export(tx, s, share)
     return View(f"snapshot {s.snapshot_id}", s.vid, s.version, s.size_bytes, s.chunk_size,
                 await lineage(tx, s.vid, s.version))
 

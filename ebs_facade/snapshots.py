@@ -27,6 +27,7 @@ from control_plane.volumes import Volumes
 from ebs_facade.errors import AggregateChecksumMismatch, UnsupportedSnapshot
 from ebs_facade.model import BLOCK_SIZE, GIB
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
+from manifest.export import clone_no_export
 from manifest.lookups import require_snapshot
 
 WRITTEN_PAGE = 10_000     # at most the data plane's ranges per download
@@ -75,7 +76,9 @@ class EbsSnapshots:
         if held is not None:
             return held
         volume = self.volumes.new_volume(account_id, size, BLOCK_SIZE, parent, tags, now)
-        return await tx.insert_volume(volume)
+        # A clone of data shared without export stays unexportable (manifest/export.py).
+        no_export = clone_no_export(await tx.get_volume_by_vid(parent.vid), None)
+        return await tx.insert_volume(volume.replace(no_export=no_export))
 
     @staticmethod
     async def _volume_holding(tx: ManifestTx, parent: Snapshot, size: int) -> Volume | None:

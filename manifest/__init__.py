@@ -18,11 +18,12 @@ This package imports neither grpc nor the planes.
 """
 
 from manifest.models import (Account, ActiveOperation, BlockRow, ChunkRecord,
-                             IdempotencyRecord, LineageLevel, Snapshot, SnapshotMode,
+                             IdempotencyRecord, LineageLevel, Share, Snapshot, SnapshotMode,
                              SnapshotState, TokenUse, Volume)
 from manifest.open import open_manifest, sqlite_path
 from manifest.store import ManifestStore, ManifestTx
 
 __all__ = ["Account", "ActiveOperation", "BlockRow", "ChunkRecord", "IdempotencyRecord",
-           "LineageLevel", "ManifestStore", "ManifestTx", "Snapshot", "SnapshotMode", "SnapshotState",
+           "LineageLevel", "ManifestStore", "ManifestTx", "Share", "Snapshot", "SnapshotMode",
+           "SnapshotState",
            "TokenUse", "Volume", "open_manifest", "sqlite_path"]

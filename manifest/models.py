@@ -36,6 +36,7 @@ class Volume:
     created_at: int               # microseconds since the epoch
     labels: dict[str, str] = field(default_factory=dict)
     deleted_at: int | None = None
+    no_export: bool = False       # its data may not leave the service (sharing.py)
 
     def replace(self, **changes) -> "Volume":
         return dataclasses.replace(self, **changes)
@@ -67,6 +68,15 @@ class Snapshot:
 
     def replace(self, **changes) -> "Snapshot":
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Share:
+    """The owner of a snapshot lets `account_id` use it; read it out only if `allow_export`."""
+
+    account_id: str
+    allow_export: bool
+    created_at: int
 
 
 @dataclass(frozen=True)

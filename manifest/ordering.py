@@ -29,17 +29,23 @@ from manifest.store import ManifestTx
 
 
 async def require_earliest_outstanding(tx: ManifestTx, snapshot: Snapshot) -> None:
-    """Raise unless `snapshot` is pending and no earlier snapshot of its volume is."""
+    """Raise unless `snapshot` is pending and no earlier UPLOAD snapshot of its volume is.
+
+    An earlier point-in-time snapshot that is pending only waits (for an UPLOAD one ahead
+    of it, which this check meets first, or for a clone's source): it receives nothing,
+    so it holds no one back from uploading.
+    """
     if snapshot.completed:
         raise SnapshotAlreadyComplete(f"snapshot {snapshot.snapshot_id} is already complete",
                                       snapshot_id=snapshot.snapshot_id)
-    pending = await tx.pending_snapshots(snapshot.vid)
-    if pending and pending[0].version < snapshot.version:
-        other = pending[0]
-        raise NotEarliestOutstanding(
-            f"snapshot {snapshot.snapshot_id} waits behind pending snapshot "
-            f"{other.snapshot_id} of volume {snapshot.volume_id}",
-            snapshot_id=snapshot.snapshot_id, earlier_snapshot_id=other.snapshot_id)
+    for other in await tx.pending_snapshots(snapshot.vid):
+        if other.version >= snapshot.version:
+            break
+        if other.mode is SnapshotMode.UPLOAD:
+            raise NotEarliestOutstanding(
+                f"snapshot {snapshot.snapshot_id} waits behind pending snapshot "
+                f"{other.snapshot_id} of volume {snapshot.volume_id}",
+                snapshot_id=snapshot.snapshot_id, earlier_snapshot_id=other.snapshot_id)
 
 
 async def lineage_settled(tx: ManifestTx, vid: int) -> bool:

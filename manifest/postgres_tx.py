@@ -16,11 +16,12 @@ from manifest.postgres_maintenance import MaintenanceQueries
 from manifest.postgres_operations import OperationQueries
 from manifest.postgres_planes import DataPlaneQueries
 from manifest.postgres_scale import ScaleQueries
+from manifest.postgres_shares import ShareQueries
 from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
 class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-                 OperationQueries, AccessKeyQueries, DataPlaneQueries):
+                 OperationQueries, AccessKeyQueries, DataPlaneQueries, ShareQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------
@@ -47,11 +48,11 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
     async def insert_volume(self, v: Volume) -> Volume:
         vid = await self.conn.fetchval(
             "INSERT INTO volumes (volume_id, account_id, size_bytes, chunk_size, "
-            "source_snapshot_id, open_version, labels, created_at, source_vid) "
+            "source_snapshot_id, open_version, labels, created_at, source_vid, no_export) "
             "VALUES ($1,$2,$3,$4,$5,$6,$7,$8, "
-            "(SELECT vid FROM snapshots WHERE snapshot_id = $5)) RETURNING vid",
+            "(SELECT vid FROM snapshots WHERE snapshot_id = $5), $9) RETURNING vid",
             v.volume_id, v.account_id, v.size_bytes, v.chunk_size, v.source_snapshot_id or None,
-            v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at)
+            v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at, v.no_export)
         return v.replace(vid=vid)
 
     async def get_volume(self, account_id: str, volume_id: str) -> Volume | None:

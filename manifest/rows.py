@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from manifest.models import Snapshot, SnapshotMode, SnapshotState, Volume
 
 VOLUME_COLS = ("vid, volume_id, account_id, size_bytes, chunk_size, source_snapshot_id, "
-               "open_version, created_at, labels, deleted_at")
+               "open_version, created_at, labels, deleted_at, no_export")
 SNAPSHOT_COLS = ("sid, snapshot_id, account_id, vid, version, mode, state, progress, "
                  "size_bytes, chunk_size, parent_snapshot_id, description, created_at, "
                  "completed_at, labels, deleted_at")
@@ -22,9 +22,9 @@ SNAPSHOT_SELECT = (f"SELECT {', '.join('s.' + c.strip() for c in SNAPSHOT_COLS.s
 
 def _volume(row: Sequence[Any]) -> Volume:
     (vid, volume_id, account_id, size, chunk, source, open_version, created, labels,
-     deleted) = row
+     deleted, no_export) = row
     return Volume(vid, volume_id, account_id, size, chunk, source or "", open_version,
-                  created, json.loads(labels), deleted)
+                  created, json.loads(labels), deleted, bool(no_export))
 
 
 def _snapshot(row: Sequence[Any]) -> Snapshot:

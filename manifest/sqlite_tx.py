@@ -15,10 +15,11 @@ from manifest.sqlite_leases import VolumeLeaseQueries
 from manifest.sqlite_maintenance import MaintenanceQueries
 from manifest.sqlite_operations import OperationQueries
 from manifest.sqlite_planes import DataPlaneQueries
+from manifest.sqlite_shares import ShareQueries
 
 
 class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-               OperationQueries, AccessKeyQueries, DataPlaneQueries):
+               OperationQueries, AccessKeyQueries, DataPlaneQueries, ShareQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------
@@ -44,11 +45,11 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
     async def insert_volume(self, v: Volume) -> Volume:
         cur = await self.conn.execute(
             "INSERT INTO volumes (volume_id, account_id, size_bytes, chunk_size, "
-            "source_snapshot_id, open_version, labels, created_at, source_vid) VALUES "
-            "(?,?,?,?,?,?,?,?, (SELECT vid FROM snapshots WHERE snapshot_id = ?))",
+            "source_snapshot_id, open_version, labels, created_at, source_vid, no_export) "
+            "VALUES (?,?,?,?,?,?,?,?, (SELECT vid FROM snapshots WHERE snapshot_id = ?), ?)",
             (v.volume_id, v.account_id, v.size_bytes, v.chunk_size, v.source_snapshot_id or None,
              v.open_version, json.dumps(v.labels, sort_keys=True), v.created_at,
-             v.source_snapshot_id or None))
+             v.source_snapshot_id or None, int(v.no_export)))
         return v.replace(vid=cur.lastrowid)
 
     async def get_volume(self, account_id: str, volume_id: str) -> Volume | None:

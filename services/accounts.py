@@ -57,3 +57,9 @@ async def create_account_with_key(store: ManifestStore, name: str, clock: Clock,
 async def has_accounts(store: ManifestStore) -> bool:
     async with store.read() as tx:
         return await tx.account_count() > 0
+
+
+async def list_accounts(store: ManifestStore) -> list[Account]:
+    """Every account by name: ids and names only, never token hashes."""
+    async with store.read() as tx:
+        return await tx.list_accounts()

@@ -7,6 +7,7 @@
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
         [--advertise HOST:PORT] [--ebs-listen HOST:PORT]   clients find it (discovery)
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
+    blockstore account list (--data-dir DIR | --db URL) [--json]
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--json]
 """
@@ -25,7 +26,7 @@ from blockstore.errors import BlockstoreError
 from manifest import ManifestStore, open_manifest
 from manifest.open import DB_ERRORS
 from services import gc_cli, server
-from services.accounts import create_account_with_key, has_accounts
+from services.accounts import create_account_with_key, has_accounts, list_accounts
 from services.config import ServerConfig, TlsConfig, default_urls
 from services.configfile import settings_defaults
 from services.identity import StoreRefused
@@ -115,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--data-dir", type=Path)
     create.add_argument("--db")
     create.add_argument("--json", action="store_true")
+    listing = account.add_parser("list", help="account ids and names (to share snapshots)")
+    listing.add_argument("--data-dir", type=Path)
+    listing.add_argument("--db")
+    listing.add_argument("--json", action="store_true")
     gc_cli.add_parsers(sub)
     return parser
 
@@ -191,6 +196,22 @@ async def _account_create(args: argparse.Namespace) -> None:
               f"  export AWS_SECRET_ACCESS_KEY={key.secret_access_key}")
 
 
+async def _account_list(args: argparse.Namespace) -> None:
+    store = await open_manifest(_urls(args)[0])
+    try:
+        accounts = await list_accounts(store)
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps([{"account_id": a.account_id, "name": a.name,
+                           "created_at": a.created_at} for a in accounts]))
+        return
+    width = max([len(a.account_id) for a in accounts] + [len("ACCOUNT ID")])
+    print(f"{'ACCOUNT ID':<{width}}  NAME")
+    for a in accounts:
+        print(f"{a.account_id:<{width}}  {a.name}")
+
+
 async def _maintenance(args: argparse.Namespace) -> int:
     if not args.data_dir and not (args.db and args.chunks):
         raise ValueError(f"{args.command} needs --data-dir, or both --db and --chunks (a "
@@ -220,7 +241,8 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         if args.command == "account":
-            asyncio.run(_account_create(args))
+            asyncio.run(_account_create(args) if args.account_command == "create"
+                        else _account_list(args))
         elif args.command in ("gc", "verify"):
             return asyncio.run(_maintenance(args))
         else:

@@ -20,6 +20,8 @@ MAX_METADATA_VALUE_BYTES = 200
 STATUS_OF: list[tuple[type[e.BlockstoreError], grpc.StatusCode]] = [
     (e.VolumeNotFound, grpc.StatusCode.NOT_FOUND),
     (e.SnapshotNotFound, grpc.StatusCode.NOT_FOUND),
+    (e.AccountNotFound, grpc.StatusCode.NOT_FOUND),
+    (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (e.BlockOutOfRange, grpc.StatusCode.OUT_OF_RANGE),
     (e.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),

@@ -21,6 +21,7 @@ from control_plane.config import ControlPlaneConfig
 from control_plane.data_planes import DataPlanes
 from control_plane.leases import VolumeLeases
 from control_plane.servicer import ControlPlaneServicer
+from control_plane.sharing import Sharing
 from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
 from manifest import ManifestStore, open_manifest
@@ -147,7 +148,8 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     if "control" in config.planes:
         servicer = ControlPlaneServicer(Volumes(store, cp_config), Snapshots(store, cp_config),
                                         VolumeLeases(store, cp_config),
-                                        DataPlanes(store, cp_config.clock))
+                                        DataPlanes(store, cp_config.clock),
+                                        Sharing(store, cp_config))
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62lockstore/v1/common.proto\x12\rblockstore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x02\n\x06Volume\x12\x11\n\tvolume_id\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x12\n\nchunk_size\x18\x03 \x01(\x03\x12\x1a\n\x12source_snapshot_id\x18\x04 \x01(\t\x12\x14\n\x0copen_version\x18\x05 \x01(\x03\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x06labels\x18\x07 \x03(\x0b\x32!.blockstore.v1.Volume.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xcc\x03\n\x08Snapshot\x12\x13\n\x0bsnapshot_id\x18\x01 \x01(\t\x12\x11\n\tvolume_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x04mode\x18\x04 \x01(\x0e\x32\x1b.blockstore.v1.SnapshotMode\x12+\n\x05state\x18\x05 \x01(\x0e\x32\x1c.blockstore.v1.SnapshotState\x12\x10\n\x08progress\x18\x06 \x01(\x01\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x12\n\nchunk_size\x18\x08 \x01(\x03\x12\x1a\n\x12parent_snapshot_id\x18\t \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x06labels\x18\r \x03(\x0b\x32#.blockstore.v1.Snapshot.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\")\n\x08\x42lockRef\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\r\n\x05token\x18\x02 \x01(\x0c*h\n\x0cSnapshotMode\x12\x1d\n\x19SNAPSHOT_MODE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSNAPSHOT_MODE_POINT_IN_TIME\x10\x01\x12\x18\n\x14SNAPSHOT_MODE_UPLOAD\x10\x02*i\n\rSnapshotState\x12\x1e\n\x1aSNAPSHOT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16SNAPSHOT_STATE_PENDING\x10\x01\x12\x1c\n\x18SNAPSHOT_STATE_COMPLETED\x10\x02*V\n\x0b\x43ompression\x12\x1b\n\x17\x43OMPRESSION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43OMPRESSION_NONE\x10\x01\x12\x14\n\x10\x43OMPRESSION_ZSTD\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62lockstore/v1/common.proto\x12\rblockstore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x02\n\x06Volume\x12\x11\n\tvolume_id\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x12\n\nchunk_size\x18\x03 \x01(\x03\x12\x1a\n\x12source_snapshot_id\x18\x04 \x01(\t\x12\x14\n\x0copen_version\x18\x05 \x01(\x03\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x06labels\x18\x07 \x03(\x0b\x32!.blockstore.v1.Volume.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe6\x03\n\x08Snapshot\x12\x13\n\x0bsnapshot_id\x18\x01 \x01(\t\x12\x11\n\tvolume_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x04mode\x18\x04 \x01(\x0e\x32\x1b.blockstore.v1.SnapshotMode\x12+\n\x05state\x18\x05 \x01(\x0e\x32\x1c.blockstore.v1.SnapshotState\x12\x10\n\x08progress\x18\x06 \x01(\x01\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x12\n\nchunk_size\x18\x08 \x01(\x03\x12\x1a\n\x12parent_snapshot_id\x18\t \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x06labels\x18\r \x03(\x0b\x32#.blockstore.v1.Snapshot.LabelsEntry\x12\x18\n\x10owner_account_id\x18\x0e \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\")\n\x08\x42lockRef\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\r\n\x05token\x18\x02 \x01(\x0c*h\n\x0cSnapshotMode\x12\x1d\n\x19SNAPSHOT_MODE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSNAPSHOT_MODE_POINT_IN_TIME\x10\x01\x12\x18\n\x14SNAPSHOT_MODE_UPLOAD\x10\x02*i\n\rSnapshotState\x12\x1e\n\x1aSNAPSHOT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16SNAPSHOT_STATE_PENDING\x10\x01\x12\x1c\n\x18SNAPSHOT_STATE_COMPLETED\x10\x02*V\n\x0b\x43ompression\x12\x1b\n\x17\x43OMPRESSION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43OMPRESSION_NONE\x10\x01\x12\x14\n\x10\x43OMPRESSION_ZSTD\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,20 +36,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VOLUME_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_SNAPSHOT_LABELSENTRY']._loaded_options = None
   _globals['_SNAPSHOT_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_SNAPSHOTMODE']._serialized_start=850
-  _globals['_SNAPSHOTMODE']._serialized_end=954
-  _globals['_SNAPSHOTSTATE']._serialized_start=956
-  _globals['_SNAPSHOTSTATE']._serialized_end=1061
-  _globals['_COMPRESSION']._serialized_start=1063
-  _globals['_COMPRESSION']._serialized_end=1149
+  _globals['_SNAPSHOTMODE']._serialized_start=876
+  _globals['_SNAPSHOTMODE']._serialized_end=980
+  _globals['_SNAPSHOTSTATE']._serialized_start=982
+  _globals['_SNAPSHOTSTATE']._serialized_end=1087
+  _globals['_COMPRESSION']._serialized_start=1089
+  _globals['_COMPRESSION']._serialized_end=1175
   _globals['_VOLUME']._serialized_start=79
   _globals['_VOLUME']._serialized_end=342
   _globals['_VOLUME_LABELSENTRY']._serialized_start=297
   _globals['_VOLUME_LABELSENTRY']._serialized_end=342
   _globals['_SNAPSHOT']._serialized_start=345
-  _globals['_SNAPSHOT']._serialized_end=805
+  _globals['_SNAPSHOT']._serialized_end=831
   _globals['_SNAPSHOT_LABELSENTRY']._serialized_start=297
   _globals['_SNAPSHOT_LABELSENTRY']._serialized_end=342
-  _globals['_BLOCKREF']._serialized_start=807
-  _globals['_BLOCKREF']._serialized_end=848
+  _globals['_BLOCKREF']._serialized_start=833
+  _globals['_BLOCKREF']._serialized_end=874
 # @@protoc_insertion_point(module_scope)

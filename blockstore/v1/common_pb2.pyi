@@ -63,7 +63,7 @@ class Volume(_message.Message):
     def __init__(self, volume_id: _Optional[str] = ..., size_bytes: _Optional[int] = ..., chunk_size: _Optional[int] = ..., source_snapshot_id: _Optional[str] = ..., open_version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Snapshot(_message.Message):
-    __slots__ = ("snapshot_id", "volume_id", "version", "mode", "state", "progress", "size_bytes", "chunk_size", "parent_snapshot_id", "description", "created_at", "completed_at", "labels")
+    __slots__ = ("snapshot_id", "volume_id", "version", "mode", "state", "progress", "size_bytes", "chunk_size", "parent_snapshot_id", "description", "created_at", "completed_at", "labels", "owner_account_id")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,7 @@ class Snapshot(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
     volume_id: str
     version: int
@@ -97,7 +98,8 @@ class Snapshot(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     completed_at: _timestamp_pb2.Timestamp
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, snapshot_id: _Optional[str] = ..., volume_id: _Optional[str] = ..., version: _Optional[int] = ..., mode: _Optional[_Union[SnapshotMode, str]] = ..., state: _Optional[_Union[SnapshotState, str]] = ..., progress: _Optional[float] = ..., size_bytes: _Optional[int] = ..., chunk_size: _Optional[int] = ..., parent_snapshot_id: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    owner_account_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ..., volume_id: _Optional[str] = ..., version: _Optional[int] = ..., mode: _Optional[_Union[SnapshotMode, str]] = ..., state: _Optional[_Union[SnapshotState, str]] = ..., progress: _Optional[float] = ..., size_bytes: _Optional[int] = ..., chunk_size: _Optional[int] = ..., parent_snapshot_id: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., owner_account_id: _Optional[str] = ...) -> None: ...
 
 class BlockRef(_message.Message):
     __slots__ = ("offset", "token")

@@ -121,14 +121,16 @@ class GetSnapshotResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_common_pb2.Snapshot, _Mapping]] = ...) -> None: ...
 
 class ListSnapshotsRequest(_message.Message):
-    __slots__ = ("volume_id", "page_size", "page_token")
+    __slots__ = ("volume_id", "page_size", "page_token", "shared_with_me")
     VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SHARED_WITH_ME_FIELD_NUMBER: _ClassVar[int]
     volume_id: str
     page_size: int
     page_token: str
-    def __init__(self, volume_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    shared_with_me: bool
+    def __init__(self, volume_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., shared_with_me: _Optional[bool] = ...) -> None: ...
 
 class ListSnapshotsResponse(_message.Message):
     __slots__ = ("snapshots", "next_page_token")
@@ -237,3 +239,53 @@ class DataPlaneEndpoint(_message.Message):
     heartbeat_age_ms: int
     started_at: _timestamp_pb2.Timestamp
     def __init__(self, address: _Optional[str] = ..., heartbeat_age_ms: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SnapshotShare(_message.Message):
+    __slots__ = ("account_id", "allow_export", "created_at")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_EXPORT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    allow_export: bool
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, account_id: _Optional[str] = ..., allow_export: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ShareSnapshotRequest(_message.Message):
+    __slots__ = ("snapshot_id", "account_id", "allow_export")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_EXPORT_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    account_id: str
+    allow_export: bool
+    def __init__(self, snapshot_id: _Optional[str] = ..., account_id: _Optional[str] = ..., allow_export: _Optional[bool] = ...) -> None: ...
+
+class ShareSnapshotResponse(_message.Message):
+    __slots__ = ("share",)
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    share: SnapshotShare
+    def __init__(self, share: _Optional[_Union[SnapshotShare, _Mapping]] = ...) -> None: ...
+
+class UnshareSnapshotRequest(_message.Message):
+    __slots__ = ("snapshot_id", "account_id")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    account_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class UnshareSnapshotResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSnapshotSharesRequest(_message.Message):
+    __slots__ = ("snapshot_id",)
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ...) -> None: ...
+
+class ListSnapshotSharesResponse(_message.Message):
+    __slots__ = ("shares",)
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    shares: _containers.RepeatedCompositeFieldContainer[SnapshotShare]
+    def __init__(self, shares: _Optional[_Iterable[_Union[SnapshotShare, _Mapping]]] = ...) -> None: ...

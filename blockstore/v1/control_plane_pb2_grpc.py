@@ -28,7 +28,10 @@ if _version_not_supported:
 class ControlPlaneServiceStub:
     """Owns volumes, snapshots, versions, snapshot progress and idempotency keys.
     Every RPC needs `authorization: Bearer <token>` metadata; every resource
-    belongs to the caller's account and another account's is NOT_FOUND.
+    belongs to the caller's account and another account's is NOT_FOUND, unless its
+    owner shared the snapshot with the caller (ShareSnapshot): a grantee may get,
+    list and clone it, read it out only with allow_export, and never change it
+    (PERMISSION_DENIED NOT_OWNER).
     """
 
     def __init__(self, channel):
@@ -102,12 +105,30 @@ class ControlPlaneServiceStub:
                 request_serializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesRequest.SerializeToString,
                 response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesResponse.FromString,
                 _registered_method=True)
+        self.ShareSnapshot = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/ShareSnapshot',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.ShareSnapshotRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ShareSnapshotResponse.FromString,
+                _registered_method=True)
+        self.UnshareSnapshot = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/UnshareSnapshot',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.UnshareSnapshotRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.UnshareSnapshotResponse.FromString,
+                _registered_method=True)
+        self.ListSnapshotShares = channel.unary_unary(
+                '/blockstore.v1.ControlPlaneService/ListSnapshotShares',
+                request_serializer=blockstore_dot_v1_dot_control__plane__pb2.ListSnapshotSharesRequest.SerializeToString,
+                response_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ListSnapshotSharesResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
     """Owns volumes, snapshots, versions, snapshot progress and idempotency keys.
     Every RPC needs `authorization: Bearer <token>` metadata; every resource
-    belongs to the caller's account and another account's is NOT_FOUND.
+    belongs to the caller's account and another account's is NOT_FOUND, unless its
+    owner shared the snapshot with the caller (ShareSnapshot): a grantee may get,
+    list and clone it, read it out only with allow_export, and never change it
+    (PERMISSION_DENIED NOT_OWNER).
     """
 
     def CreateVolume(self, request, context):
@@ -198,6 +219,37 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ShareSnapshot(self, request, context):
+        """The owner lets another account use a COMPLETED snapshot: GetSnapshot, ListSnapshots
+        (shared_with_me), CreateVolume from it; with allow_export also DownloadBlocks,
+        ListBlocks and ListChangedBlocks of it. Without export those answer
+        PERMISSION_DENIED EXPORT_NOT_ALLOWED, as do the grantee's read-outs of every volume
+        cloned from it and of that volume's snapshots. Sharing again replaces allow_export.
+        Errors: NOT_FOUND INVALID_SNAPSHOT_ID, INVALID_ACCOUNT_ID (no such account);
+        INVALID_ARGUMENT (the caller's own account); FAILED_PRECONDITION
+        SNAPSHOT_NOT_COMPLETE; PERMISSION_DENIED NOT_OWNER (the caller is a grantee),
+        EXPORT_NOT_ALLOWED (allow_export for data the owner may not export itself).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnshareSnapshot(self, request, context):
+        """Stops new clones and read-outs by that account at once; volumes it cloned before
+        keep working (and keep the snapshot from being deleted). Unsharing an account the
+        snapshot is not shared with does nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshotShares(self, request, context):
+        """The accounts a snapshot is shared with (owner only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -266,6 +318,21 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesRequest.FromString,
                     response_serializer=blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesResponse.SerializeToString,
             ),
+            'ShareSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShareSnapshot,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ShareSnapshotRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.ShareSnapshotResponse.SerializeToString,
+            ),
+            'UnshareSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnshareSnapshot,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.UnshareSnapshotRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.UnshareSnapshotResponse.SerializeToString,
+            ),
+            'ListSnapshotShares': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshotShares,
+                    request_deserializer=blockstore_dot_v1_dot_control__plane__pb2.ListSnapshotSharesRequest.FromString,
+                    response_serializer=blockstore_dot_v1_dot_control__plane__pb2.ListSnapshotSharesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'blockstore.v1.ControlPlaneService', rpc_method_handlers)
@@ -277,7 +344,10 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
 class ControlPlaneService:
     """Owns volumes, snapshots, versions, snapshot progress and idempotency keys.
     Every RPC needs `authorization: Bearer <token>` metadata; every resource
-    belongs to the caller's account and another account's is NOT_FOUND.
+    belongs to the caller's account and another account's is NOT_FOUND, unless its
+    owner shared the snapshot with the caller (ShareSnapshot): a grantee may get,
+    list and clone it, read it out only with allow_export, and never change it
+    (PERMISSION_DENIED NOT_OWNER).
     """
 
     @staticmethod
@@ -621,6 +691,87 @@ class ControlPlaneService:
             '/blockstore.v1.ControlPlaneService/ListDataPlanes',
             blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesRequest.SerializeToString,
             blockstore_dot_v1_dot_control__plane__pb2.ListDataPlanesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShareSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/ShareSnapshot',
+            blockstore_dot_v1_dot_control__plane__pb2.ShareSnapshotRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.ShareSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnshareSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/UnshareSnapshot',
+            blockstore_dot_v1_dot_control__plane__pb2.UnshareSnapshotRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.UnshareSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSnapshotShares(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/blockstore.v1.ControlPlaneService/ListSnapshotShares',
+            blockstore_dot_v1_dot_control__plane__pb2.ListSnapshotSharesRequest.SerializeToString,
+            blockstore_dot_v1_dot_control__plane__pb2.ListSnapshotSharesResponse.FromString,
             options,
             channel_credentials,
             insecure,

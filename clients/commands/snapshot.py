@@ -1,11 +1,11 @@
-"""`blockstore snapshot create|get|list|progress|delete`."""
+"""`blockstore snapshot create|get|list|progress|delete|share|unshare|shares`."""
 
 from __future__ import annotations
 
 from blockstore.v1 import common_pb2
 from clients import render
 from clients.cli import UsageError
-from clients.commands import _args
+from clients.commands import _args, sharing
 from clients.sizes import format_size
 
 
@@ -27,6 +27,8 @@ def register(subparsers, common) -> None:
     p = group.add_parser("list", parents=[common], help="list snapshots")
     p.add_argument("--volume", default=None, metavar="VOLUME_ID", help="only this volume's")
     p.add_argument("--page-size", type=int, default=0, help="snapshots per request")
+    p.add_argument("--shared-with-me", action="store_true",
+                   help="snapshots other accounts share with this one instead")
     p.set_defaults(handler=list_)
     p = group.add_parser("progress", parents=[common],
                          help="report an upload snapshot's progress (1.0 or 100%% completes it)")
@@ -37,6 +39,7 @@ def register(subparsers, common) -> None:
     p.add_argument("snapshot_id")
     p.add_argument("--allow-missing", action="store_true", help="succeed if it does not exist")
     p.set_defaults(handler=delete)
+    sharing.register(group, common)
 
 
 async def create(client, args) -> None:
@@ -54,7 +57,13 @@ async def get(client, args) -> None:
 
 
 async def list_(client, args) -> None:
-    snaps = [s async for s in client.list_snapshots(args.volume, page_size=args.page_size)]
+    if args.shared_with_me:
+        found = client.list_shared_snapshots(page_size=args.page_size)
+    else:
+        found = client.list_snapshots(args.volume, page_size=args.page_size)
+    snaps = [s async for s in found]
+    if args.shared_with_me and args.volume:
+        snaps = [s for s in snaps if s.volume_id == args.volume]
     render.emit(args, [render.to_dict(s) for s in snaps], lambda: _table(snaps))
 
 
@@ -79,7 +88,8 @@ def _state(s) -> str:
 
 def _fields(s) -> str:
     return render.fields([
-        ("snapshot id", s.snapshot_id), ("volume id", s.volume_id), ("version", s.version),
+        ("snapshot id", s.snapshot_id), ("volume id", s.volume_id),
+        ("owner", s.owner_account_id or "-"), ("version", s.version),
         ("mode", _mode(s)), ("state", _state(s)), ("progress", f"{s.progress:.0%}"),
         ("size", f"{format_size(s.size_bytes)} ({s.size_bytes})"),
         ("chunk size", format_size(s.chunk_size)), ("parent", s.parent_snapshot_id or "-"),

@@ -97,7 +97,7 @@ def _wait_for_pending_progress(address: str, token: str, vid: str, timeout: floa
     while time.monotonic() < deadline:
         snaps = json.loads(cli(address, token, "snapshot", "list", "--volume", vid,
                                "--json").stdout or "[]")
-        if any(s["progress"] > 0 for s in snaps):
+        if any(s["state"] == "SNAPSHOT_STATE_PENDING" and s["progress"] > 0 for s in snaps):
             return
         time.sleep(0.05)
     raise AssertionError("backup reported no progress")

@@ -49,7 +49,9 @@ def test_incremental_backup_sends_only_changed_chunks_and_both_restore(run, tmp_
     image = make_image(tmp_path / "disk.img", size, seed=11)
     vid = create_volume(run, size)
     first = ok_json(run("backup", str(image), "--volume", vid, "--json"))
-    assert first["complete"] and not first["resumed"] and first["parent_snapshot_id"] == ""
+    assert first["complete"] and not first["resumed"]
+    parent = ok_json(run("snapshot", "get", first["parent_snapshot_id"], "--json"))
+    assert parent["version"] == 1, "the first backup's parent is the volume's initial snapshot"
     v1 = image.read_bytes()
 
     tokens = chunk_tokens(image)

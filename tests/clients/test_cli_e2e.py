@@ -28,7 +28,8 @@ def test_volume_lifecycle_with_json(run):
     vol = created["volume"]
     assert vol["volume_id"].startswith("vol-")
     assert vol["size_bytes"] == 64 << 20 and vol["chunk_size"] == 64 << 10
-    assert vol["labels"] == {"team": "storage"} and created["initial_snapshot_id"] == ""
+    assert vol["labels"] == {"team": "storage"}
+    assert created["initial_snapshot_id"].startswith("snap-"), "every volume has one"
 
     got = ok_json(run("volume", "get", vol["volume_id"], "--json"))
     assert got["volume_id"] == vol["volume_id"] and got["size_bytes"] == 64 << 20
@@ -51,11 +52,13 @@ def test_human_output_is_a_table(run):
 
 
 def test_upload_snapshot_progress_to_completion(run):
-    vol = ok_json(run("volume", "create", "--size", "8M", "--json"))["volume"]
+    created = ok_json(run("volume", "create", "--size", "8M", "--json"))
+    vol = created["volume"]
     snap = ok_json(run("snapshot", "create", vol["volume_id"], "--mode", "upload",
                        "--description", "nightly", "--json"))
     assert snap["state"] == "SNAPSHOT_STATE_PENDING" and snap["mode"] == "SNAPSHOT_MODE_UPLOAD"
-    assert snap["version"] >= 1 and snap["description"] == "nightly"
+    assert snap["version"] == 2 and snap["description"] == "nightly"
+    assert snap["parent_snapshot_id"] == created["initial_snapshot_id"]
 
     half = ok_json(run("snapshot", "progress", snap["snapshot_id"], "50%", "--json"))
     assert half["progress"] == 0.5 and half["state"] == "SNAPSHOT_STATE_PENDING"
@@ -63,7 +66,8 @@ def test_upload_snapshot_progress_to_completion(run):
     assert done["state"] == "SNAPSHOT_STATE_COMPLETED" and done["completed_at"]
 
     listed = ok_json(run("snapshot", "list", "--volume", vol["volume_id"], "--json"))
-    assert [s["snapshot_id"] for s in listed] == [snap["snapshot_id"]]
+    assert sorted(s["snapshot_id"] for s in listed) == sorted(
+        [created["initial_snapshot_id"], snap["snapshot_id"]])
     got = ok_json(run("snapshot", "get", snap["snapshot_id"], "--json"))
     assert got["state"] == "SNAPSHOT_STATE_COMPLETED"
 
@@ -95,3 +99,28 @@ def test_bad_token_is_exit_5(server):
     proc = blockstore_cmd("volume", "list", check=False, env=env, timeout=60)
     assert proc.returncode == 5
     assert proc.stderr.startswith("error: UNAUTHENTICATED AUTHENTICATION_FAILED")
+
+
+def test_snapshot_share_unshare_shares_and_list_shared_with_me(run, server, other_account):
+    env = {"BLOCKSTORE_ADDRESS": server.address, "BLOCKSTORE_TOKEN": other_account["token"]}
+
+    def grantee(*args: str):
+        return blockstore_cmd(*args, check=False, env=env, timeout=60)
+
+    created = ok_json(run("volume", "create", "--size", "8M", "--json"))
+    snap_id = created["initial_snapshot_id"]
+    grantee_id = other_account["account_id"]
+    shared = ok_json(run("snapshot", "share", snap_id, grantee_id, "--no-export", "--json"))
+    assert (shared["snapshot_id"], shared["account_id"], shared["allow_export"]) == \
+        (snap_id, grantee_id, False)
+    listed = ok_json(run("snapshot", "shares", snap_id, "--json"))
+    assert [(s["account_id"], s["allow_export"]) for s in listed] == [(grantee_id, False)]
+    assert grantee_id in run("snapshot", "shares", snap_id).stdout
+    mine = ok_json(grantee("snapshot", "list", "--shared-with-me", "--json"))
+    assert [s["snapshot_id"] for s in mine] == [snap_id]
+    assert mine[0]["owner_account_id"] != grantee_id
+    refused = grantee("snapshot", "delete", snap_id)
+    assert refused.returncode != 0 and "NOT_OWNER" in refused.stderr
+    assert ok_json(run("snapshot", "unshare", snap_id, grantee_id, "--json"))["shared"] is False
+    assert ok_json(grantee("snapshot", "list", "--shared-with-me", "--json")) == []
+    assert run("snapshot", "shares", snap_id).stdout.strip() == "not shared"

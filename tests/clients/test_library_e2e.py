@@ -53,8 +53,9 @@ async def test_stream_errors_are_typed(client):
 
 def test_sync_client_against_real_server(server, account):
     with Client(server.address, account["token"]) as c:
-        vol, _ = c.create_volume(size_bytes=4 << 20)
+        vol, initial = c.create_volume(size_bytes=4 << 20)
         snaps = [c.create_snapshot(vol.volume_id, description=str(i)) for i in range(3)]
         listed = list(c.list_snapshots(vol.volume_id, page_size=2))
-        assert sorted(s.snapshot_id for s in listed) == sorted(s.snapshot_id for s in snaps)
-        assert [s.version for s in snaps] == [1, 2, 3]
+        assert sorted(s.snapshot_id for s in listed) == sorted(
+            [initial] + [s.snapshot_id for s in snaps])
+        assert [s.version for s in snaps] == [2, 3, 4], "after the initial snapshot's 1"

@@ -53,3 +53,12 @@ async def all_snapshot_ids(cp, volume_id: str = "", page_size: int = 1000) -> li
         token = page.next_page_token
         if not token:
             return ids
+
+
+async def initial_snapshot_id(cp, volume_id: str) -> str:
+    """The id of a volume's initial snapshot (version 1, taken by CreateVolume)."""
+    page = await cp.ListSnapshots(cpb.ListSnapshotsRequest(volume_id=volume_id,
+                                                           page_size=1000))
+    found = [s.snapshot_id for s in page.snapshots if s.version == 1]
+    assert len(found) == 1, f"volume {volume_id} has one initial snapshot"
+    return found[0]

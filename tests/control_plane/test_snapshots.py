@@ -12,7 +12,8 @@ from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import control_plane_pb2 as cpb
 from tests.control_plane.helpers import (COMPLETED, MIB, PENDING, PIT, UPLOAD,
                                          all_snapshot_ids, get_snapshot, get_volume,
-                                         new_snapshot, new_volume, progress)
+                                         initial_snapshot_id, new_snapshot, new_volume,
+                                         progress)
 from tests.rpcerrors import expect_error
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -25,13 +26,15 @@ async def test_point_in_time_snapshot_completes_at_once_with_version_of_open_ver
     volume = await new_volume(cp, size_bytes=4 * MIB, chunk_size=MIB, labels={"a": "b"})
     snap = await new_snapshot(cp, volume.volume_id, description="nightly", labels={"x": "y"})
     assert snap.snapshot_id.startswith("snap-"), "snapshot ids are snap- + random"
-    assert snap.version == 1, "the first snapshot takes the volume's open version 1"
+    assert snap.version == 2, "the first snapshot after the initial one takes open version 2"
     assert snap.state == COMPLETED and snap.progress == 1.0, "PIT with none pending completes"
     assert snap.completed_at.seconds > 0, "a completed snapshot has completed_at"
     assert snap.mode == PIT and (snap.size_bytes, snap.chunk_size) == (4 * MIB, MIB)
     assert (snap.description, dict(snap.labels)) == ("nightly", {"x": "y"})
-    assert snap.volume_id == volume.volume_id and snap.parent_snapshot_id == ""
-    assert (await get_volume(cp, volume.volume_id)).open_version == 2, \
+    assert snap.volume_id == volume.volume_id
+    assert snap.parent_snapshot_id == await initial_snapshot_id(cp, volume.volume_id), \
+        "its parent is the volume's initial snapshot"
+    assert (await get_volume(cp, volume.volume_id)).open_version == 3, \
         "taking a snapshot bumps the volume's open version"
 
 
@@ -51,11 +54,11 @@ async def test_versions_increase_and_parent_is_previous_live_snapshot(cp):
     volume = await new_volume(cp)
     s1 = await new_snapshot(cp, volume.volume_id)
     s2 = await new_snapshot(cp, volume.volume_id)
-    assert (s1.version, s2.version) == (1, 2), "versions come from the volume's counter"
+    assert (s1.version, s2.version) == (2, 3), "versions come from the volume's counter"
     assert s2.parent_snapshot_id == s1.snapshot_id, "parent is the previous snapshot"
     await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=s2.snapshot_id))
     s3 = await new_snapshot(cp, volume.volume_id)
-    assert s3.version == 3, "a deleted snapshot's version is never reused"
+    assert s3.version == 4, "a deleted snapshot's version is never reused"
     assert s3.parent_snapshot_id == s1.snapshot_id, "parent skips deleted snapshots"
 
 
@@ -63,10 +66,12 @@ async def test_clones_first_snapshot_has_the_source_as_parent(cp):
     volume = await new_volume(cp)
     source = await new_snapshot(cp, volume.volume_id)
     clone = await new_volume(cp, source_snapshot_id=source.snapshot_id)
-    first = await new_snapshot(cp, clone.volume_id)
-    assert first.parent_snapshot_id == source.snapshot_id, \
-        "a clone's first snapshot has the source snapshot as parent"
-    assert first.version == 1 and first.volume_id == clone.volume_id
+    initial = await get_snapshot(cp, await initial_snapshot_id(cp, clone.volume_id))
+    assert initial.parent_snapshot_id == source.snapshot_id, \
+        "a clone's first (initial) snapshot has the source snapshot as parent"
+    assert initial.version == 1 and initial.volume_id == clone.volume_id
+    second = await new_snapshot(cp, clone.volume_id)
+    assert second.parent_snapshot_id == initial.snapshot_id and second.version == 2
 
 
 async def test_upload_snapshot_starts_pending_and_progress_1_completes_it(cp):
@@ -90,9 +95,9 @@ async def test_completion_in_creation_order_upload_then_point_in_time(cp):
     behind = await new_snapshot(cp, volume.volume_id, mode=PIT)
     assert behind.state == PENDING, "a PIT snapshot behind a pending one stays PENDING"
     second_upload = await new_snapshot(cp, volume.volume_id, mode=UPLOAD)
-    assert [upload.version, behind.version, second_upload.version] == [1, 2, 3], \
-        "versions 1, 2, 3 in creation order"
-    assert (await get_volume(cp, volume.volume_id)).open_version == 4, \
+    assert [upload.version, behind.version, second_upload.version] == [2, 3, 4], \
+        "versions 2, 3, 4 (after the initial snapshot's 1) in creation order"
+    assert (await get_volume(cp, volume.volume_id)).open_version == 5, \
         "every snapshot bumped the open version"
     await expect_error(cp.ReportSnapshotProgress(cpb.ReportSnapshotProgressRequest(
         snapshot_id=second_upload.snapshot_id, progress=0.5)), PRECONDITION,
@@ -197,7 +202,8 @@ async def test_malformed_chunk_tokens_are_invalid_argument_invalid_chunk_token(c
         INVALID, "INVALID_CHUNK_TOKEN", names=volume.volume_id)
     assert (await get_volume(cp, volume.volume_id)).open_version == before, \
         "a rejected CreateSnapshot takes no version"
-    assert await all_snapshot_ids(cp, volume.volume_id) == [], \
+    assert await all_snapshot_ids(cp, volume.volume_id) == [
+        await initial_snapshot_id(cp, volume.volume_id)], \
         "a rejected CreateSnapshot creates no snapshot"
 
 
@@ -208,7 +214,8 @@ async def test_chunk_token_unknown_to_the_account_is_failed_precondition(cp):
         chunk_tokens=[pb.BlockRef(offset=2 * MIB, token=TOKEN)])),
         PRECONDITION, "INVALID_CHUNK_TOKEN", names=TOKEN.hex())
     assert info.metadata.get("offset") == str(2 * MIB), "ErrorInfo names the offending offset"
-    assert await all_snapshot_ids(cp, volume.volume_id) == [], "nothing was created"
+    assert await all_snapshot_ids(cp, volume.volume_id) == [
+        await initial_snapshot_id(cp, volume.volume_id)], "nothing was created"
 
 
 @pytest.mark.parametrize("snapshot_id", ["snap-nope", ""])
@@ -221,6 +228,8 @@ async def test_list_snapshots_all_and_filtered_by_volume(cp):
     a, b = await new_volume(cp), await new_volume(cp)
     sa = [(await new_snapshot(cp, a.volume_id)).snapshot_id for _ in range(2)]
     sb = [(await new_snapshot(cp, b.volume_id, mode=UPLOAD)).snapshot_id]
+    sa.append(await initial_snapshot_id(cp, a.volume_id))
+    sb.append(await initial_snapshot_id(cp, b.volume_id))
     assert sorted(await all_snapshot_ids(cp)) == sorted(sa + sb), "unfiltered: all of mine"
     assert sorted(await all_snapshot_ids(cp, a.volume_id)) == sorted(sa), "filter by volume"
     assert await all_snapshot_ids(cp, "vol-nope") == [], "unknown volume filter: empty list"
@@ -233,8 +242,10 @@ async def test_snapshots_outlive_their_volume(cp):
     await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=volume.volume_id))
     assert await get_snapshot(cp, snap.snapshot_id) == snap, \
         "GetSnapshot still works after DeleteVolume"
+    initial = await initial_snapshot_id(cp, volume.volume_id)
     assert sorted(await all_snapshot_ids(cp, volume.volume_id)) == sorted(
-        [snap.snapshot_id, upload.snapshot_id]), "ListSnapshots(deleted volume) still lists them"
+        [initial, snap.snapshot_id, upload.snapshot_id]), \
+        "ListSnapshots(deleted volume) still lists them"
     clone = await new_volume(cp, source_snapshot_id=snap.snapshot_id)
     assert clone.source_snapshot_id == snap.snapshot_id, \
         "a snapshot of a deleted volume can still be cloned"
@@ -247,7 +258,9 @@ async def test_deleted_snapshot_vanishes_at_once(cp):
     keep, gone = (await new_snapshot(cp, volume.volume_id),
                   await new_snapshot(cp, volume.volume_id))
     await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=gone.snapshot_id))
-    assert await all_snapshot_ids(cp) == [keep.snapshot_id], "gone from the list at once"
+    assert sorted(await all_snapshot_ids(cp)) == sorted(
+        [keep.snapshot_id, await initial_snapshot_id(cp, volume.volume_id)]), \
+        "gone from the list at once"
     await expect_error(cp.GetSnapshot(cpb.GetSnapshotRequest(snapshot_id=gone.snapshot_id)),
                        NOT_FOUND, "INVALID_SNAPSHOT_ID", names=gone.snapshot_id)
 
@@ -286,7 +299,12 @@ async def test_source_of_a_deleted_clone_without_snapshots_can_be_deleted(cp):
     volume = await new_volume(cp)
     source = await new_snapshot(cp, volume.volume_id)
     clone = await new_volume(cp, source_snapshot_id=source.snapshot_id)
+    initial = await initial_snapshot_id(cp, clone.volume_id)
     await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=clone.volume_id))
+    await expect_error(cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(
+        snapshot_id=source.snapshot_id)), PRECONDITION, "SNAPSHOT_HAS_DEPENDENT_VOLUMES",
+        names=source.snapshot_id)    # the clone's initial snapshot still reads through it
+    await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=initial))
     await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=source.snapshot_id))
     await expect_error(cp.GetSnapshot(cpb.GetSnapshotRequest(snapshot_id=source.snapshot_id)),
                        NOT_FOUND, "INVALID_SNAPSHOT_ID")

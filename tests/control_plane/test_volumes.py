@@ -8,21 +8,21 @@ import pytest
 
 from blockstore.v1 import control_plane_pb2 as cpb
 from tests.control_plane.helpers import (GIB, KIB, MIB, TIB, all_volume_ids, get_volume,
-                                         new_snapshot, new_volume)
+                                         initial_snapshot_id, new_snapshot, new_volume)
 from tests.rpcerrors import expect_error
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 
 
-async def test_blank_volume_defaults_to_1gib_1mib_chunks_open_version_1(cp):
+async def test_blank_volume_defaults_to_1gib_1mib_chunks_open_version_2(cp):
     response = await cp.CreateVolume(cpb.CreateVolumeRequest(labels={"team": "db"}))
     volume = response.volume
     assert volume.volume_id.startswith("vol-"), "volume ids are vol- + random"
     assert (volume.size_bytes, volume.chunk_size) == (GIB, MIB), "defaults: 1 GiB, 1 MiB chunks"
-    assert volume.open_version == 1, "a new volume's open version is 1"
-    assert volume.source_snapshot_id == "" and response.initial_snapshot_id == "", \
-        "a blank volume has no source and no initial snapshot"
+    assert volume.open_version == 2, "a new volume's initial snapshot took version 1"
+    assert volume.source_snapshot_id == "" and response.initial_snapshot_id, \
+        "a blank volume has no source, and an initial snapshot"
     assert dict(volume.labels) == {"team": "db"}, "labels round-trip"
     assert volume.created_at.seconds > 0, "created_at is set"
 
@@ -63,9 +63,9 @@ async def test_clone_inherits_source_size_and_chunk_size_and_names_source(cp):
     assert (clone.size_bytes, clone.chunk_size) == (5 * MIB, 256 * KIB), \
         "size 0 / chunk 0 on a clone take the source's"
     assert clone.source_snapshot_id == snap.snapshot_id, "a clone records its source"
-    assert response.initial_snapshot_id == snap.snapshot_id, \
-        "a clone's initial_snapshot_id is its source snapshot"
-    assert clone.open_version == 1, "a clone starts at open version 1 too"
+    assert response.initial_snapshot_id not in ("", snap.snapshot_id), \
+        "a clone's initial snapshot is its own, not its source"
+    assert clone.open_version == 2, "a clone starts at open version 2 too"
 
 
 async def test_clone_may_grow_but_not_shrink(cp):
@@ -140,6 +140,8 @@ async def test_deleting_a_clone_frees_its_source_snapshot_for_deletion(cp):
                        grpc.StatusCode.FAILED_PRECONDITION, "SNAPSHOT_HAS_DEPENDENT_VOLUMES",
                        names=snap.snapshot_id)
     await cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id=clone.volume_id))
+    await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(
+        snapshot_id=await initial_snapshot_id(cp, clone.volume_id)))
     await cp.DeleteSnapshot(cpb.DeleteSnapshotRequest(snapshot_id=snap.snapshot_id))
 
 

@@ -57,6 +57,7 @@ class Vol:
     size: int
     chunk: int
     image: bytearray = field(default_factory=bytearray)
+    initial_snapshot_id: str = ""     # the snapshot CreateVolume took (version 1)
 
     def __post_init__(self) -> None:
         if not self.image:
@@ -80,9 +81,11 @@ class Vol:
 
 # -- control plane shorthands -----------------------------------------------------------
 async def new_volume(cp, size: int = MIB, chunk: int = CHUNK, **fields) -> Vol:
-    v = (await cp.CreateVolume(cpb.CreateVolumeRequest(size_bytes=size, chunk_size=chunk,
-                                                      **fields))).volume
-    return Vol(v.volume_id, v.size_bytes, v.chunk_size)
+    created = await cp.CreateVolume(cpb.CreateVolumeRequest(size_bytes=size, chunk_size=chunk,
+                                                           **fields))
+    v = created.volume
+    return Vol(v.volume_id, v.size_bytes, v.chunk_size,
+               initial_snapshot_id=created.initial_snapshot_id)
 
 
 async def clone(cp, snapshot_id: str, size: int = 0) -> pb.Volume:

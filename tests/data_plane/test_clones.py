@@ -4,6 +4,7 @@ snapshot, and ListChangedBlocks works across a clone's lineage."""
 from __future__ import annotations
 
 from tests.data_plane.helpers import (CHUNK, MIB, UPLOAD, Vol, b3, clone, complete,
+                                      get_snapshot,
                                       list_blocks, list_changes, new_volume, rand, read,
                                       snapshot, upload)
 
@@ -73,7 +74,9 @@ async def test_changed_blocks_between_source_and_clone_snapshot(cp, dp):
     n1, n7 = rand(CHUNK), rand(CHUNK)
     await upload(dp, cvol, [(CHUNK, n1), (0, a), (2 * CHUNK, None), (7 * CHUNK, n7)])
     cs = await snapshot(cp, c.volume_id)
-    assert cs.parent_snapshot_id == s.snapshot_id, "a clone's first snapshot's parent is S"
+    initial = await get_snapshot(cp, cs.parent_snapshot_id)
+    assert (initial.version, initial.parent_snapshot_id) == (1, s.snapshot_id), \
+        "a clone's first snapshot's parent is its initial snapshot, whose parent is S"
     expected = [(CHUNK, b3(b), b3(n1), False, False),
                 (2 * CHUNK, b3(c_), b"", False, True),
                 (7 * CHUNK, b"", b3(n7), False, False)]

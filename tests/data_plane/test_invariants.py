@@ -171,15 +171,17 @@ async def test_cancelled_streams_leave_the_manifest_writable(cp, dp):
 async def test_stale_data_version_after_snapshot_is_rejected(cp, dp):
     """Invariant 5: an older write can not overwrite newer data."""
     vol = await new_volume(cp, size=MIB)
-    assert (await get_volume(cp, vol.volume_id)).open_version == 1, "versions start at 1"
-    await upload(dp, vol, [(0, rand(CHUNK))], data_version=1)
+    assert (await get_volume(cp, vol.volume_id)).open_version == 2, \
+        "writes start at 2: the initial snapshot took version 1"
+    await upload(dp, vol, [(0, rand(CHUNK))], data_version=2)
     snap = await snapshot(cp, vol.volume_id)
-    assert snap.version == 1
+    assert snap.version == 2
     newer = rand(CHUNK)
-    await upload(dp, vol, [(0, newer)], data_version=2)
-    stale = stream(vol, [(0, rand(CHUNK)), (CHUNK, rand(CHUNK))], data_version=1)
-    await expect_error(dp.UploadBlocks(iter(stale)), PRECONDITION, "INVALID_DATA_VERSION")
-    future = stream(vol, [(0, rand(CHUNK))], data_version=3)
+    await upload(dp, vol, [(0, newer)], data_version=3)
+    for old in (1, 2):
+        stale = stream(vol, [(0, rand(CHUNK)), (CHUNK, rand(CHUNK))], data_version=old)
+        await expect_error(dp.UploadBlocks(iter(stale)), PRECONDITION, "INVALID_DATA_VERSION")
+    future = stream(vol, [(0, rand(CHUNK))], data_version=4)
     await expect_error(dp.UploadBlocks(iter(future)), PRECONDITION, "INVALID_DATA_VERSION")
     negative = stream(vol, [(0, rand(CHUNK))], data_version=-1)
     await expect_error(dp.UploadBlocks(iter(negative)), PRECONDITION, "INVALID_DATA_VERSION")
@@ -195,13 +197,13 @@ async def test_snapshot_target_needs_its_own_version(cp, dp):
     vol = await new_volume(cp, size=MIB)
     await snapshot(cp, vol.volume_id)
     up = await snapshot(cp, vol.volume_id, mode=UPLOAD)
-    assert up.version == 2
-    for wrong in (0, 1, 3):
+    assert up.version == 3
+    for wrong in (0, 1, 2, 4):
         msgs = stream(vol, [(0, rand(CHUNK))], snapshot_id=up.snapshot_id, data_version=wrong)
         await expect_error(dp.UploadBlocks(iter(msgs)), PRECONDITION, "INVALID_DATA_VERSION")
     assert await list_blocks(dp, snapshot_id=up.snapshot_id) == [], \
         "invariant 5: uploads at the wrong version are never applied"
-    await upload(dp, vol, [(0, rand(CHUNK))], snapshot_id=up.snapshot_id, data_version=2)
+    await upload(dp, vol, [(0, rand(CHUNK))], snapshot_id=up.snapshot_id, data_version=3)
     assert await read(dp, snapshot_id=up.snapshot_id) == bytes(vol.image)
 
 

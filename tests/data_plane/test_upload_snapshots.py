@@ -17,15 +17,15 @@ PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
 async def test_only_earliest_outstanding_upload_snapshot_accepts_blocks(cp, dp):
     vol = await new_volume(cp, size=MIB)
     first = await snapshot(cp, vol.volume_id, mode=UPLOAD)
-    assert first.state == PENDING and first.version == 1
+    assert first.state == PENDING and first.version == 2
     await upload(dp, vol, [(0, rand(CHUNK)), (CHUNK, None)], snapshot_id=first.snapshot_id,
                  data_version=first.version)
     first_image = bytes(vol.image)
 
     second = await snapshot(cp, vol.volume_id, mode=UPLOAD)
-    assert second.version == 2 and second.state == PENDING
+    assert second.version == 3 and second.state == PENDING
     behind = stream(vol, [(2 * CHUNK, rand(CHUNK))], snapshot_id=second.snapshot_id,
-                    data_version=2)
+                    data_version=second.version)
     await expect_error(dp.UploadBlocks(iter(behind)), PRECONDITION,
                        "NOT_EARLIEST_OUTSTANDING")
     assert await list_blocks(dp, snapshot_id=second.snapshot_id) == \
@@ -33,16 +33,16 @@ async def test_only_earliest_outstanding_upload_snapshot_accepts_blocks(cp, dp):
         "a refused upload into the later snapshot wrote nothing"
 
     await upload(dp, vol, [(3 * CHUNK, rand(CHUNK))], snapshot_id=first.snapshot_id,
-                 data_version=1)
+                 data_version=first.version)
     first_image = bytes(vol.image)
     done = await complete(cp, first.snapshot_id)
     assert done.state == COMPLETED
     again = stream(vol, [(4 * CHUNK, rand(CHUNK))], snapshot_id=first.snapshot_id,
-                   data_version=1)
+                   data_version=first.version)
     await expect_error(dp.UploadBlocks(iter(again)), PRECONDITION, "SNAPSHOT_ALREADY_COMPLETE")
 
     await upload(dp, vol, [(2 * CHUNK, rand(CHUNK))], snapshot_id=second.snapshot_id,
-                 data_version=2)
+                 data_version=second.version)
     await complete(cp, second.snapshot_id)
     assert await read(dp, snapshot_id=first.snapshot_id) == first_image, \
         "invariant 1: the completed first snapshot is unchanged by the second's uploads"

@@ -105,6 +105,7 @@ async def run_until_killed(s: Stubs, w: Worker, killed: asyncio.Event) -> None:
         try:
             if w.vol is None:
                 w.vol = await new_volume(s.cp, size=MIB)
+                w.snaps[w.vol.initial_snapshot_id] = (w.vol.volume_id, bytes(MIB))
             roll = w.rng.random()
             if roll < 0.55:
                 await stream(s, w)

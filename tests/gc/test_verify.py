@@ -12,6 +12,7 @@ import pytest
 from chunkstore.fileformat import HEADER_SIZE, chunk_path
 from tests.data_plane.helpers import (CHUNK, MIB, b3, clone, missing, new_volume, rand, read,
                                       snapshot, upload)
+from tests.control_plane.helpers import initial_snapshot_id
 from tests.gc.helpers import verify_cli
 
 
@@ -56,7 +57,10 @@ async def test_corrupt_chunks_are_data_loss_named_by_verify_and_healed_by_reuplo
         assert set(problem["volumes"]) == {vol.volume_id, cloned.volume_id,
                                            grandchild.volume_id}, \
             "verify names every volume that reads the chunk, through clones of clones"
-        assert problem["snapshots"] == sorted([snap.snapshot_id, clone_snap.snapshot_id])
+        assert problem["snapshots"] == sorted([
+            snap.snapshot_id, clone_snap.snapshot_id, clone_snap.parent_snapshot_id,
+            await initial_snapshot_id(cp, grandchild.volume_id)]), \
+            "and every snapshot, the clones' initial snapshots included"
     assert list((Path(server.data_dir) / "chunks" / "quarantine").iterdir())
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await read(dp, volume_id=cloned.volume_id, offset=CHUNK, length=CHUNK)

@@ -111,13 +111,14 @@ def first_message(draw, world):
                                  "garbage-volume", "foreign-volume", "garbage-snapshot",
                                  "foreign-snapshot", "completed", "empty-target",
                                  "block-first", "nothing"]))
+    open_version = int(a.ids["canary_open"])    # the version after the canary snapshot's
     if kind == "canary":
-        open_version = 2        # one snapshot taken: version 1 frozen, 2 open
         return target(a.ids["canary"], version=draw(st.sampled_from([0, open_version]))), None
     if kind == "pending":
         return target(snapshot_id=a.ids["pending"], version=version), None
     if kind == "bad-version":
-        v = draw(st.integers(-(1 << 63), (1 << 63) - 1).filter(lambda n: n not in (0, 2)))
+        v = draw(st.integers(-(1 << 63), (1 << 63) - 1).filter(
+            lambda n: n not in (0, open_version)))
         return target(a.ids["canary"], version=v), BAD_VERSION
     if kind == "garbage-volume":
         vid = draw(st.text(max_size=30).filter(bool)) if draw(st.booleans()) else \
@@ -131,7 +132,7 @@ def first_message(draw, world):
         sid = draw(st.sampled_from(world.foreign_snapshots))
         return target(snapshot_id=sid, version=draw(st.integers(0, 3))), NO_SNAPSHOT
     if kind == "completed":
-        return target(snapshot_id=a.ids["canary_snap"], version=1), COMPLETE
+        return target(snapshot_id=a.ids["canary_snap"], version=open_version - 1), COMPLETE
     if kind == "empty-target":
         return dpb.UploadBlocksRequest(target=dpb.UploadTarget()), NO_VOLUME
     if kind == "block-first":

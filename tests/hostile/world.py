@@ -188,7 +188,9 @@ def build_world(address: str, data_dir) -> World:
                             block(CHUNK, text, CHUNK, zstd=True), block(2 * CHUNK, None, CHUNK),
                             block(16 * CHUNK, tail, 512)]))
     image[0:CHUNK], image[CHUNK:2 * CHUNK], image[16 * CHUNK:] = raw, text, tail
-    a.ids["canary_snap"] = _snapshot(a, a.ids["canary"]).snapshot_id
+    canary_snap = _snapshot(a, a.ids["canary"])
+    a.ids["canary_snap"], a.ids["canary_open"] = canary_snap.snapshot_id, str(
+        canary_snap.version + 1)
     world.canary_snap = bytes(image)
     later = os.urandom(CHUNK)
     a.dp.UploadBlocks(iter([target(a.ids["canary"]), block(5 * CHUNK, later, CHUNK)]))

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Drives a running Blockstore server from Node.js, loading our .proto files as they are.
 //
-//   node tests/interop/node_client.js ADDRESS TOKEN
+//   node tests/interop/node_client.js ADDRESS TOKEN GRANTEE_TOKEN GRANTEE_ACCOUNT_ID
 //
 // Creates a volume, finds it in ListVolumes, takes a snapshot, then calls GetVolume on
 // a missing id and decodes the error's google.rpc.Status / ErrorInfo from the
-// `grpc-status-details-bin` trailer. Prints one JSON line; exits non-zero on surprise.
+// `grpc-status-details-bin` trailer. Then shares the snapshot (without export) with a
+// second account, which finds it through ListSnapshots(shared_with_me), clones it, and
+// is refused a delete (PERMISSION_DENIED NOT_OWNER). Prints one JSON line; exits
+// non-zero on surprise.
 "use strict";
 
 const path = require("path");
@@ -65,9 +68,45 @@ function errorInfo(err) {
     : null;
 }
 
+// The error of a call that must fail, decoded (null if it succeeded).
+async function failure(call) {
+  try {
+    await call;
+  } catch (err) {
+    const info = errorInfo(err);
+    return { code: err.code, code_name: grpc.status[err.code], message: err.details,
+             reason: info && info.reason, domain: info && info.domain,
+             status_code: info && info.status_code };
+  }
+  return null;
+}
+
+// The owner shares without export; the grantee sees, lists and clones, and may not delete.
+async function share(client, md, snapshotId, granteeToken, granteeId) {
+  const granted = (await unary(client, "ShareSnapshot",
+    { snapshot_id: snapshotId, account_id: granteeId, allow_export: false }, md)).share;
+  const shares = (await unary(client, "ListSnapshotShares", { snapshot_id: snapshotId }, md))
+    .shares;
+  const gmd = new grpc.Metadata();
+  gmd.set("authorization", `Bearer ${granteeToken}`);
+  const seen = (await unary(client, "GetSnapshot", { snapshot_id: snapshotId }, gmd)).snapshot;
+  const listed = (await unary(client, "ListSnapshots", { shared_with_me: true }, gmd))
+    .snapshots;
+  const cloned = (await unary(client, "CreateVolume", { source_snapshot_id: snapshotId }, gmd))
+    .volume;
+  const deleteError = await failure(
+    unary(client, "DeleteSnapshot", { snapshot_id: snapshotId }, gmd));
+  return { share: granted, shares: shares.map((s) => s.account_id),
+           owner_account_id: seen.owner_account_id,
+           shared_with_me: listed.map((s) => s.snapshot_id),
+           clone_source: cloned.source_snapshot_id, delete_error: deleteError };
+}
+
 async function main() {
-  const [address, token] = process.argv.slice(2);
-  if (!address || !token) throw new Error("usage: node_client.js ADDRESS TOKEN");
+  const [address, token, granteeToken, granteeId] = process.argv.slice(2);
+  if (!granteeId) {
+    throw new Error("usage: node_client.js ADDRESS TOKEN GRANTEE_TOKEN GRANTEE_ACCOUNT_ID");
+  }
   const ControlPlane = loadControlPlane();
   const client = new ControlPlane(address, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
@@ -80,15 +119,9 @@ async function main() {
   const snapshot = (await unary(client, "CreateSnapshot",
     { volume_id: volume.volume_id, mode: "SNAPSHOT_MODE_POINT_IN_TIME" }, md)).snapshot;
 
-  let error = null;
-  try {
-    await unary(client, "GetVolume", { volume_id: "vol-missing-from-node" }, md);
-  } catch (err) {
-    const info = errorInfo(err);
-    error = { code: err.code, code_name: grpc.status[err.code], message: err.details,
-              reason: info && info.reason, domain: info && info.domain,
-              status_code: info && info.status_code };
-  }
+  const error = await failure(
+    unary(client, "GetVolume", { volume_id: "vol-missing-from-node" }, md));
+  const sharing = await share(client, md, snapshot.snapshot_id, granteeToken, granteeId);
   client.close();
   console.log(JSON.stringify({
     volume_id: volume.volume_id,
@@ -97,7 +130,9 @@ async function main() {
     listed: listed.volumes.some((v) => v.volume_id === volume.volume_id),
     snapshot: { snapshot_id: snapshot.snapshot_id, volume_id: snapshot.volume_id,
                 version: Number(snapshot.version), state: snapshot.state },
+    initial_snapshot_id: created.initial_snapshot_id,
     error,
+    sharing,
   }));
 }
 
