@@ -137,6 +137,9 @@ class DataPlaneMethods:
 
 
 UPLOAD_METHOD = "/blockstore.v1.DataPlaneService/UploadBlocks"
+# Blocks one UploadBlocks stream may carry: the service's default `max_blocks_per_stream`
+# (docs/limits.md). A longer stream is INVALID_ARGUMENT STREAM_TOO_LONG and writes nothing.
+MAX_STREAM_BLOCKS = 32_768
 
 
 def _request(block: dp.UploadBlock | dp.UploadBlocksRequest | bytes) -> bytes:
