@@ -6,7 +6,7 @@ Blockstore deployment. Pieces, each in its own module:
   replies) in asyncio, serving any `disk.Disk`;
 - `primary`: the volume is the disk: `clean` + `cache` (clean chunks by token, LRU,
   verified on entry), `wal` (durable write-back log), `basis` (which volume state the log
-  applies to) and `remote` (ListBlocks, DownloadBlocks, one UploadBlocks stream per FLUSH);
+  applies to) and `remote` (ListBlocks, DownloadBlocks, UploadBlocks streams up to the cap);
 - `shadow`, `shadowsync`: shadow mode (local file primary, background upload, bootstrap);
 - `lease`: the volume's writer lease and the disk wrapper that enforces it;
 - `run`: assembly, signals, status (`status`).

@@ -4,8 +4,9 @@ The log's records are writes on top of the volume as this gateway last committed
 If another writer changed the volume meanwhile (this directory's gateway crashed, its
 lease expired, another gateway wrote), replaying the old records would paste stale
 writes over newer data. So the gateway keeps the digest of the volume's chunk map
-(`RemoteVolume.digest`) as of its last commit, and the one a commit in flight will give
-(a crash may come before or after the service applied it). A start whose log has records
+(`RemoteVolume.digest`) as of its last commit, and the one the stream in flight will give
+(a crash may come before or after the service applied it). A commit of several streams
+saves the pair before each stream, so a crash between two of them is covered too. A start whose log has records
 while the volume matches neither is refused with `StaleLog`; nothing is replayed.
 """
 

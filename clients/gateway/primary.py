@@ -5,10 +5,11 @@ zeros, and every write to it in the write-back log) or clean (the service's toke
 its bytes maybe in the chunk cache). Rules kept:
 - a write is acknowledged only after its log record is durable (read-modify-write makes
   a partial write a whole-chunk state in memory; the log holds the write itself);
-- FLUSH and FUA commit every dirty chunk in ONE UploadBlocks stream, then drop from the
-  dirty set only the chunks no write touched meanwhile, then drop the log segments
-  written before the commit began (`wal`); if the
-  stream fails the FLUSH fails with EIO and every dirty chunk stays dirty;
+- FLUSH and FUA commit every dirty chunk (in as few UploadBlocks streams as the service's
+  cap allows, each atomic), then drop from the dirty set only the chunks no write touched
+  meanwhile, then drop the log segments written before the commit began (`wal`); if a
+  stream fails the FLUSH fails with EIO, every dirty chunk stays dirty and every segment
+  stays (re-sending a chunk an earlier stream committed changes nothing);
 - replay on start applies the log's whole records in order onto the service's state, so
   a crash never leaves half a write inside a chunk.
 """

@@ -3,9 +3,11 @@ fetching chunks (DownloadBlocks) and committing dirty ones (UploadBlocks).
 
 Rules kept:
 - a fetched chunk is handed out only after its BLAKE3 matches (clients.transfer);
-- `commit` sends every chunk it is given in ONE UploadBlocks stream, so the service
-  applies all of them or none (the stream's size is declared up front);
-- the token map changes only after the service acknowledged the stream.
+- `commit` sends its chunks in streams of at most `stream_cap` blocks (the service's cap,
+  halved on STREAM_TOO_LONG for a service configured lower); each stream is applied whole
+  or not at all (its size is declared up front), and a chunk is in exactly one stream, so
+  every chunk is either its old or its new content, never part of either;
+- the token map changes only for the chunks of a stream the service acknowledged.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import blake3
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.aio import AsyncClient
-from clients.data import volume_target
+from clients.data import MAX_STREAM_BLOCKS, volume_target
+from clients.errors import InvalidArgument
 from clients.transfer.download import verify_block
 
 ZERO = b""      # the token map's value for a chunk written as zeros
@@ -46,8 +49,9 @@ def _entry(index: int, token: bytes) -> int:
 
 class RemoteVolume:
     def __init__(self, client: AsyncClient, volume_id: str, layout: Layout,
-                 lease_holder: str = "") -> None:
+                 lease_holder: str = "", stream_cap: int = MAX_STREAM_BLOCKS) -> None:
         self.client, self.volume_id, self.layout = client, volume_id, layout
+        self.stream_cap = stream_cap     # blocks per stream; lowered if the service says so
         self.lease_holder = lease_holder     # named on every upload: the service fences others
         self.tokens: dict[int, bytes] = {}       # absent: a hole (reads as zeros)
         self.digest = 0     # XOR of _entry over the map: which state of the volume this is
@@ -87,19 +91,38 @@ class RemoteVolume:
         return out
 
     async def commit(self, chunks: dict[int, bytes | None], before=None) -> dict[int, bytes]:
-        """Uploads chunks (None: all zeros) in one stream; returns their tokens.
-        `before(digest)` is awaited first with the digest the volume will have after."""
+        """Uploads chunks (None: all zeros) in index order, in streams of at most
+        `stream_cap` blocks; returns their tokens. `before(digest)` is awaited before each
+        stream with the digest the volume will have after it. If a stream fails, the
+        streams before it stay committed (and in the token map) and the error is raised."""
         order = sorted(chunks)
         blocks = await asyncio.to_thread(self._blocks, order, chunks)
         tokens = {i: ZERO if b.zero else bytes(b.checksum) for i, b in zip(order, blocks)}
+        done = 0
+        while done < len(order):
+            n = min(self.stream_cap, len(order) - done)
+            if await self._stream(order[done:done + n], blocks[done:done + n], tokens, before):
+                done += n
+        return tokens
+
+    async def _stream(self, order: list[int], blocks: list[dp.UploadBlock],
+                      tokens: dict[int, bytes], before) -> bool:
+        """One stream; False if the service refused it as too long (the cap is halved)."""
+        mine = {i: tokens[i] for i in order}
         if before is not None:
-            await before(self.digest_with(tokens))
-        reply = await self.client.upload_blocks(self.target(), blocks)
+            await before(self.digest_with(mine))
+        try:
+            reply = await self.client.upload_blocks(self.target(), blocks)
+        except InvalidArgument as err:
+            if err.reason != "STREAM_TOO_LONG" or len(blocks) == 1:
+                raise
+            self.stream_cap = len(blocks) // 2      # nothing of the stream was written
+            return False
         if list(reply.tokens) and len(reply.tokens) != len(order):
             raise RuntimeError("the service acknowledged a different number of blocks")
-        for index, token in tokens.items():
+        for index, token in mine.items():
             self.set_token(index, token)
-        return tokens
+        return True
 
     def target(self) -> dp.UploadTarget:
         target = volume_target(self.volume_id)

@@ -85,8 +85,9 @@ def test_a_flush_after_trimming_more_chunks_than_a_stream_holds_succeeds(env, ga
 
 
 def test_a_commit_refused_as_too_long_is_halved_and_retried(env, big_volume):
-    """A service configured below our cap answers STREAM_TOO_LONG; the commit halves its
-    streams and retries, and remembers the smaller size."""
+    """A service configured below our cap answers STREAM_TOO_LONG (here: a client cap of
+    twice the service's); the commit halves the refused stream, retries, and keeps the
+    smaller size. Each stream is announced to `before` first (the crash-replay basis)."""
 
     async def run() -> RemoteVolume:
         async with client(env) as c:
@@ -100,8 +101,9 @@ def test_a_commit_refused_as_too_long_is_halved_and_retried(env, big_volume):
             tokens = await remote.commit({i: None for i in range(CHUNKS)}, before=before)
             assert len(tokens) == CHUNKS and not any(tokens.values())
             assert seen[-1] == remote.digest == 0      # all zeros: the empty digest
+            assert len(seen) == 3       # the refused stream, then two halves
             return remote
 
     remote = asyncio.run(run())
-    assert remote.stream_cap == CAP
+    assert remote.stream_cap == CHUNKS // 2
     assert asyncio.run(_non_zero(env, big_volume)) == {}
