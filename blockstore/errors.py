@@ -216,6 +216,30 @@ class InternalError(BlockstoreError):
     reason = "INTERNAL_ERROR"
 
 
+# --- unavailable ----------------------------------------------------------------------
+class DependencyUnavailable(BlockstoreError):
+    """A store the server depends on could not be reached (restarting, unreachable);
+    nothing was committed. `retry_after_s` becomes a google.rpc.RetryInfo."""
+
+    reason = "DEPENDENCY_UNAVAILABLE"
+
+    def __init__(self, message: str, retry_after_s: float = 1.0, **metadata: object) -> None:
+        super().__init__(message, **metadata)
+        self.retry_after_s = retry_after_s
+
+
+class ManifestUnavailable(DependencyUnavailable):
+    """The manifest database (PostgreSQL) refused or dropped the connection."""
+
+    reason = "MANIFEST_UNAVAILABLE"
+
+
+class ChunkStoreUnavailable(DependencyUnavailable):
+    """The chunk store (an S3 endpoint) did not answer or failed the request."""
+
+    reason = "CHUNK_STORE_UNAVAILABLE"
+
+
 # --- resource exhausted ---------------------------------------------------------------
 class ResourceExhausted(BlockstoreError):
     """A per-account limit; `retry_after_s` becomes a google.rpc.RetryInfo."""

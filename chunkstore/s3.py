@@ -23,6 +23,7 @@ import asyncio
 import functools
 import time
 from concurrent.futures import Executor
+from datetime import timedelta
 from typing import AsyncIterator, Callable
 
 import obstore
@@ -48,7 +49,11 @@ class S3ChunkStore:
                           access_key_id=config.access_key_id,
                           secret_access_key=config.secret_access_key,
                           client_options={"allow_http": config.endpoint.startswith("http:"),
-                                          "connect_timeout": "5s", "timeout": "60s"})
+                                          "connect_timeout": "5s", "timeout": "60s"},
+                          # Bounded: an unreachable store fails a call in seconds (the
+                          # client sees UNAVAILABLE and retries), not after minutes.
+                          retry_config={"max_retries": 3,
+                                        "retry_timeout": timedelta(seconds=15)})
 
     async def put(self, token: bytes, payload: bytes, compression: Compression,
                   plain_length: int, *, overwrite: bool = False) -> bool:

@@ -59,10 +59,22 @@ async def _through(conn: asyncpg.Connection, statement: str) -> None:
 
 
 async def _rollback(conn: asyncpg.Connection) -> None:
+    """Roll back; a connection whose state is unknown (the server went away) is closed
+    so the pool never hands it out again. Never raises: the caller's error is the news."""
     try:
         await asyncio.shield(conn.execute("ROLLBACK"))
     except Exception:
-        conn.terminate()     # state unknown (server gone?): never hand it out again
+        try:
+            conn.terminate()
+        except asyncpg.InterfaceError:
+            pass             # the pool already took the dead connection back
+
+
+async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    try:
+        await pool.release(conn)
+    except asyncpg.InterfaceError:
+        pass                 # a connection lost mid-call was released by asyncpg itself
 
 
 class PostgresManifest:
@@ -96,7 +108,7 @@ class PostgresManifest:
                 raise
             await _through(conn, "COMMIT")
         finally:
-            await asyncio.shield(self._pool.release(conn))
+            await asyncio.shield(_release(self._pool, conn))
 
     def write(self):
         return self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED", True)

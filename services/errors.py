@@ -33,6 +33,7 @@ STATUS_OF: list[tuple[type[e.BlockstoreError], grpc.StatusCode]] = [
     (e.StorageIOError, grpc.StatusCode.INTERNAL),
     (e.InternalError, grpc.StatusCode.INTERNAL),
     (e.ChunkCollected, grpc.StatusCode.ABORTED),
+    (e.DependencyUnavailable, grpc.StatusCode.UNAVAILABLE),
     (e.StreamIdle, grpc.StatusCode.DEADLINE_EXCEEDED),
 ]
 

@@ -23,6 +23,11 @@ from chunkstore.open import STORE_ERRORS
 log = logging.getLogger("blockstore.faults")
 FULL_RETRY_S = 30.0
 BUSY_RETRY_S = 2.0
+DEPENDENCY_RETRY_S = 1.0
+# PostgreSQL gone or going (a restart, a failover, a dropped connection): retry later.
+_PG_GONE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+            asyncpg.ConnectionDoesNotExistError)
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
@@ -49,16 +54,24 @@ def domain_error(exc: Exception, what: str) -> e.BlockstoreError:
         return exc
     if isinstance(exc, sqlite3.Error):
         err = _sqlite(exc, what)
+    elif isinstance(exc, (*_PG_GONE, ConnectionError)):
+        err = e.ManifestUnavailable(f"{what} failed: the manifest database is unreachable; "
+                                    "nothing was committed, retry",
+                                    retry_after_s=DEPENDENCY_RETRY_S)
     elif isinstance(exc, asyncpg.PostgresError):
         err = _postgres(exc, what)
+    elif isinstance(exc, STORE_ERRORS):
+        # Endpoint down, 5xx, credentials refused: the chunk store is not available to
+        # this process right now; the message names no endpoint, bucket or key.
+        err = e.ChunkStoreUnavailable(f"{what} failed: the chunk store did not answer; "
+                                      "nothing was committed, retry",
+                                      retry_after_s=DEPENDENCY_RETRY_S)
     elif isinstance(exc, OSError):
         err = _os(exc, what)
-    elif isinstance(exc, STORE_ERRORS):
-        err = e.StorageIOError(f"{what} failed: a request to the chunk store failed")
     else:
         err = e.InternalError(f"internal error while serving {what}; the server log has "
                               "the details")
-    if isinstance(err, e.ResourceExhausted):
+    if isinstance(err, (e.ResourceExhausted, e.DependencyUnavailable)):
         log.warning("%s: %s (%s)", what, err.reason, exc)
     else:
         log.error("%s failed: %s", what, err.reason, exc_info=exc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -34,6 +35,7 @@ from services.metrics import RPC_TOTAL, Metrics, MetricsInterceptor
 from services.metrics_http import start_metrics_server
 from services.gc import GcConfig, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
+from services import dependency_health
 from services.identity import Names, bind_stores
 
 log = logging.getLogger("blockstore.server")
@@ -51,6 +53,7 @@ class Running:
     metrics_port: int = 0
     ebs_port: int = 0
     registration: Registration | None = None
+    dependency_watch: Callable[[], Awaitable[None]] | None = None
 
     async def stop(self, grace: float | None) -> None:
         # Clients stop being sent here (registration) and watchers of grpc.health.v1
@@ -58,6 +61,8 @@ class Running:
         # and lets in-flight ones finish within `grace`.
         if self.registration:
             await self.registration.stop()
+        if self.dependency_watch:        # it must not set SERVING again during the drain
+            await self.dependency_watch()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         for close in reversed(self.closers):
@@ -166,12 +171,32 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     running = Running(server, port, store, health_servicer, closers, metrics_port, ebs_port)
+    running.dependency_watch = _watch_dependencies(config, store, health_servicer,
+                                                   ["", *names], closers)
     try:
         running.registration = await _advertise(config, store, port)
     except BaseException:
+        await running.dependency_watch()
         await server.stop(None)
         raise
     return running
+
+
+def _watch_dependencies(config: ServerConfig, store: ManifestStore, health_servicer,
+                        names: list[str], closers: list):
+    """Health follows the manifest and (data plane) the chunk store: services/
+    dependency_health.py. Returns the closer of the watch."""
+    from chunkstore import open_chunk_store
+
+    async def manifest() -> None:
+        async with store.read() as tx:
+            await tx.account_count()
+    probes = {"manifest database": manifest}
+    if "data" in config.planes:
+        chunks = open_chunk_store(config.chunks_url, fsync=config.fsync)
+        closers.append(chunks.close)
+        probes["chunk store"] = chunks.get_identity
+    return dependency_health.start(health_servicer, names, probes)
 
 
 async def _advertise(config: ServerConfig, store: ManifestStore,

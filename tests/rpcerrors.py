@@ -49,3 +49,14 @@ async def expect_error(call: Awaitable, code: grpc.StatusCode, reason: str,
             assert name in message, f"error message {message!r} does not name {name!r}"
         return info
     raise AssertionError(f"want {code.name}/{reason}, but the call succeeded: {result}")
+
+
+def retry_delay(err: grpc.aio.AioRpcError) -> float | None:
+    """Seconds of the call's google.rpc.RetryInfo, or None if it carries none."""
+    status = rpc_status.from_call(err)
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            return info.retry_delay.ToTimedelta().total_seconds()
+    return None

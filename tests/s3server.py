@@ -49,6 +49,7 @@ class SeaweedFS:
     root: Path
     proc: subprocess.Popen
     s3_port: int
+    args: list[str]
 
     @property
     def endpoint(self) -> str:
@@ -78,6 +79,17 @@ class SeaweedFS:
 
     def env(self) -> dict[str, str]:
         return {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+
+    def kill(self) -> None:
+        """SIGKILL, keeping the data: `restart` brings the same store back."""
+        self.proc.kill()
+        self.proc.wait(20)
+
+    def restart(self, timeout: float = 60.0) -> None:
+        log = open(self.root / "weed.log", "ab")
+        self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,
+                                     cwd=self.root)
+        _wait_until_up(self, timeout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -113,15 +125,19 @@ def start_seaweedfs(timeout: float = 60.0) -> SeaweedFS:
             "-master.volumeSizeLimitMB=64", "-volume.max=0"]
     log = open(root / "weed.log", "wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    weed = SeaweedFS(root, proc, s3)
+    weed = SeaweedFS(root, proc, s3, args)
+    _wait_until_up(weed, timeout)
+    return weed
+
+
+def _wait_until_up(weed: SeaweedFS, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not _answers(weed.endpoint):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            tail = (root / "weed.log").read_text(errors="replace")[-3000:]
+        if weed.proc.poll() is not None or time.monotonic() > deadline:
+            tail = (weed.root / "weed.log").read_text(errors="replace")[-3000:]
             weed.stop()
             raise RuntimeError(f"SeaweedFS did not start:\n{tail}")
         time.sleep(0.1)
-    return weed
 
 
 if __name__ == "__main__":       # bench and manual use: python -m tests.s3server
