@@ -57,6 +57,8 @@ as_pg() {       # run a PostgreSQL binary as the cluster's owner
   if [ -n "$user" ]; then runuser -u "$user" -- "$@"; else "$@"; fi
 }
 
+pg_dir() { if [ -f "$DIR/pg-dir" ]; then cat "$DIR/pg-dir"; else echo "$DIR/pg"; fi; }
+
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 wait_for_line() {   # LOGFILE PATTERN PID: until the pattern shows, or the process dies
@@ -74,13 +76,18 @@ start_postgres() {
   if [ -n "$user" ] && ! id "$user" >/dev/null 2>&1; then
     useradd --system --no-create-home "$user"
   fi
-  mkdir -p "$DIR/pg"
-  [ -n "$user" ] && chown "$user" "$DIR/pg"
-  as_pg "$(pg_bin initdb)" -D "$DIR/pg/data" -U blockstore --auth=trust -E UTF8 \
+  if [ -n "$user" ] && ! runuser -u "$user" -- test -x "$DIR"; then
+    # The postgres user cannot enter $DIR (under a private directory such as /root or a
+    # mkdtemp): its cluster lives in a directory of its own in /tmp instead.
+    mktemp -d /tmp/blockstore-cluster-pg.XXXXXX >"$DIR/pg-dir"
+  fi
+  mkdir -p "$(pg_dir)"
+  [ -n "$user" ] && chown "$user" "$(pg_dir)"
+  as_pg "$(pg_bin initdb)" -D "$(pg_dir)/data" -U blockstore --auth=trust -E UTF8 \
     --locale=C >"$DIR/logs/initdb.log" 2>&1 || { cat "$DIR/logs/initdb.log" >&2; die "initdb failed"; }
-  as_pg "$(pg_bin pg_ctl)" -D "$DIR/pg/data" -l "$DIR/pg/postgres.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $DIR/pg -c max_connections=200" start \
-    >/dev/null || { cat "$DIR/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
+  as_pg "$(pg_bin pg_ctl)" -D "$(pg_dir)/data" -l "$(pg_dir)/postgres.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $(pg_dir) -c max_connections=200" start \
+    >/dev/null || { cat "$(pg_dir)/postgres.log" >&2; die "PostgreSQL did not start"; }
   as_pg "$(pg_bin createdb)" -h 127.0.0.1 -p "$port" -U blockstore blockstore
 }
 
@@ -214,8 +221,8 @@ cmd_status() {
     if alive "$f"; then echo "$(basename "$f" .pid): running (pid $(cat "$f"))"
     else echo "$(basename "$f" .pid): stopped"; rc=1; fi
   done
-  if [ -d "$DIR/pg" ]; then
-    if as_pg "$(pg_bin pg_ctl)" -D "$DIR/pg/data" status >/dev/null 2>&1; then
+  if [ -d "$(pg_dir)" ]; then
+    if as_pg "$(pg_bin pg_ctl)" -D "$(pg_dir)/data" status >/dev/null 2>&1; then
       echo "postgresql: running"
     else
       echo "postgresql: stopped"; rc=1
@@ -242,9 +249,10 @@ cmd_stop() {
   done
   # SeaweedFS takes ~20 s over SIGTERM and its data is thrown away next.
   [ -e "$DIR/pids/seaweedfs.pid" ] && stop_pid "$DIR/pids/seaweedfs.pid" KILL
-  if [ -f "$DIR/pg/data/postmaster.pid" ]; then
-    as_pg "$(pg_bin pg_ctl)" -D "$DIR/pg/data" -m fast -w stop >/dev/null || true
+  if [ -f "$(pg_dir)/data/postmaster.pid" ]; then
+    as_pg "$(pg_bin pg_ctl)" -D "$(pg_dir)/data" -m fast -w stop >/dev/null || true
   fi
+  [ -f "$DIR/pg-dir" ] && rm -rf "$(pg_dir)"
   rm -rf "$DIR"
   echo "cluster: stopped; $DIR removed"
 }

@@ -1,0 +1,140 @@
+"""SQLite + a directory against PostgreSQL + SeaweedFS (S3), in one run on this machine.
+
+    .venv/bin/python bench/scale_out.py [--size 256M]
+
+Starts `blockstore serve` twice on loopback (fsync on): once on the embedded stores, once
+with `--db postgresql://...` (a throwaway cluster, tests/pgserver.py) and
+`--chunks s3://...` (SeaweedFS, tests/s3server.py). On each, with the real CLI and
+client library:
+- backup of a VM-like image (bench/common.make_image) and its restore: MB/s of logical
+  image bytes;
+- CreateSnapshot (point in time) one after another: operations per second;
+- a 1,000-block commit (one UploadBlocks stream of 1,000 all-zero 64 KiB blocks: the
+  manifest's share of an upload, no chunk data): milliseconds, median of 5;
+- ListChangedBlocks over 100,000 rows (a snapshot of a volume with 100,000 written zero
+  chunks, read page by page): seconds.
+Not measured here (not written yet): aggregate MB/s of four clients over one, two and
+three data-plane processes. Figures on a shared machine are noisy: run twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import BLOCKSTORE, MIB, REPO, make_image, start_server  # noqa: E402
+from blockstore.v1 import data_plane_pb2 as dp  # noqa: E402
+from clients.aio import AsyncClient  # noqa: E402
+from clients.sizes import parse_size  # noqa: E402
+from tests.backends import fresh_database, make_template  # noqa: E402
+from tests.pgserver import remove, start_cluster  # noqa: E402
+from tests.s3server import start_seaweedfs  # noqa: E402
+
+SMALL = 64 << 10
+
+
+def cli(env: dict, *args: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run([*BLOCKSTORE, *args], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, **env}, timeout=3600)
+    if done.returncode:
+        raise RuntimeError(f"blockstore {' '.join(args)}: {done.stderr}")
+    return time.perf_counter() - started, done.stdout
+
+
+async def manifest_ops(address: str, token: str) -> dict[str, float]:
+    out = {}
+    async with AsyncClient(address, token) as c:
+        vol, _ = await c.create_volume(size_bytes=64 * MIB, chunk_size=SMALL)
+        started = time.perf_counter()
+        for _ in range(200):
+            await c.create_snapshot(vol.volume_id)
+        out["CreateSnapshot ops/s"] = 200 / (time.perf_counter() - started)
+
+        big, _ = await c.create_volume(size_bytes=1000 * SMALL, chunk_size=SMALL)
+        times = []
+        for _ in range(5):
+            blocks = [dp.UploadBlock(offset=i * SMALL, length=SMALL, zero=True)
+                      for i in range(1000)]
+            started = time.perf_counter()
+            await c.upload_blocks(dp.UploadTarget(volume_id=big.volume_id), blocks)
+            times.append(time.perf_counter() - started)
+        out["1,000-block commit ms"] = statistics.median(times) * 1000
+
+        rows = 100_000
+        huge, _ = await c.create_volume(size_bytes=rows * SMALL, chunk_size=SMALL)
+        for start in range(0, rows, 25_000):
+            await c.upload_blocks(dp.UploadTarget(volume_id=huge.volume_id),
+                                  [dp.UploadBlock(offset=i * SMALL, length=SMALL, zero=True)
+                                   for i in range(start, start + 25_000)])
+        snap = await c.create_snapshot(huge.volume_id)
+        started = time.perf_counter()
+        seen = 0
+        async for _ in c.list_changed_blocks(snap.snapshot_id):
+            seen += 1
+        assert seen == rows, seen
+        out["ListChangedBlocks 100k rows s"] = time.perf_counter() - started
+    return out
+
+
+def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
+              db: str | None) -> dict[str, float]:
+    server = start_server(root, "--log-level", "WARNING", *extra)
+    try:
+        where = ["--db", db] if db else ["--data-dir", str(root)]
+        token = json.loads(cli({}, "account", "create", f"bench-{name}", *where,
+                               "--json")[1])["token"]
+        env = {"BLOCKSTORE_ADDRESS": server.address, "BLOCKSTORE_TOKEN": token}
+        vol = json.loads(cli(env, "volume", "create", "--size", str(size), "--json")[1])
+        vid = vol["volume"]["volume_id"]
+        secs, out = cli(env, "backup", str(image), "--volume", vid, "--json", "--no-progress")
+        figures = {"backup MB/s": size / secs / 1e6}
+        snap = json.loads(out)["snapshot_id"]
+        secs, _ = cli(env, "download", "--snapshot", snap, str(root / "restored.img"),
+                      "--no-progress")
+        figures["restore MB/s"] = size / secs / 1e6
+        figures.update(asyncio.run(manifest_ops(server.address, token)))
+        return figures
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="256M")
+    size = parse_size(parser.parse_args().size)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-out-") as tmp:
+        root = Path(tmp)
+        image = make_image(root / "image.raw", size)
+        results = {"sqlite+dir": run_setup("sqlite", root / "a", image, size, [], None)}
+        pg, weed = start_cluster(), start_seaweedfs()
+        try:
+            make_template(pg)
+            weed.make_bucket("bench")
+            os.environ.update(weed.env())          # the server and CLI read them
+            db = fresh_database(pg)
+            results["pg+s3"] = run_setup("pg", root / "b", image, size,
+                                         ["--db", db, "--chunks", weed.url("bench")], db)
+        finally:
+            weed.stop()
+            remove(pg)
+    names = list(results["sqlite+dir"])
+    print(f"\n{'phase':32} {'sqlite+dir':>12} {'pg+s3':>12} {'pg+s3 / sqlite':>15}")
+    for n in names:
+        a, b = results["sqlite+dir"][n], results["pg+s3"][n]
+        print(f"{n:32} {a:12.1f} {b:12.1f} {b / a:15.2f}")
+    print(f"(image {size / MIB:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
