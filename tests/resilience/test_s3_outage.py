@@ -1,8 +1,9 @@
-"""An S3 chunk store that stops answering is STORAGE_IO_ERROR, naming no server detail.
+"""An S3 chunk store that stops answering is UNAVAILABLE CHUNK_STORE_UNAVAILABLE (with a
+RetryInfo: the client retries), naming no server detail.
 
 The S3 client's errors are not OSError, so before the fix an unreachable endpoint came
 back as INTERNAL INTERNAL_ERROR ("internal error ..."), although the server knew exactly
-what failed: its storage. Real SeaweedFS of our own, killed while a server uses it.
+what failed: its chunk store. Real SeaweedFS of our own, killed while a server uses it.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def test_a_vanished_s3_endpoint_is_storage_io_error(weed, tmp_path):
                 pass
         err = caught.value
         print(f"\n{err.code().name} {error_info(err).reason}: {err.details()}")
-        assert (err.code(), error_info(err).reason) == (grpc.StatusCode.INTERNAL,
-                                                         "STORAGE_IO_ERROR"), err.details()
+        assert (err.code(), error_info(err).reason) == (grpc.StatusCode.UNAVAILABLE,
+                                                         "CHUNK_STORE_UNAVAILABLE"), \
+            err.details()
         assert weed.endpoint.split("//")[1] not in err.details()
         assert "outage" not in err.details(), "the message names no bucket"
     finally:
