@@ -13,6 +13,9 @@ idempotency) live once, above the backends:
 A `write()` transaction commits when the block exits normally and rolls back on
 any exception (including cancellation); its commit is shielded, so a cancelled
 caller never leaves a half-committed transaction.
+
+`ManifestTx` is the union of small role Protocols (accounts, volumes, snapshots, blocks,
+maintenance, ...), one per concern, so a reader holds one role in mind at a time.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from manifest.models import (Account, ActiveOperation, BlockRow, ChunkRecord,
                              Volume)
 
 
-class ManifestTx(Protocol):
-    # -- accounts --------------------------------------------------------------------
+class AccountQueries(Protocol):
+    """Accounts, their bearer-token hashes and EBS access keys."""
+
     async def insert_account(self, account: Account, token_hash: bytes) -> None: ...
     async def account_by_token_hash(self, token_hash: bytes) -> Account | None: ...
     async def account_by_name(self, name: str) -> Account | None: ...
@@ -35,7 +39,10 @@ class ManifestTx(Protocol):
                                 created_at: int) -> None: ...
     async def access_key(self, access_key_id: str) -> tuple[str, str] | None: ...
 
-    # -- volumes ---------------------------------------------------------------------
+
+class VolumeQueries(Protocol):
+    """Volumes: rows, version counters, soft delete, clones."""
+
     async def insert_volume(self, volume: Volume) -> Volume: ...
     async def get_volume(self, account_id: str, volume_id: str) -> Volume | None: ...
     async def get_volume_by_vid(self, vid: int) -> Volume | None: ...
@@ -45,7 +52,10 @@ class ManifestTx(Protocol):
     async def count_dependent_clones(self, snapshot_id: str) -> int: ...
     async def clone_vids(self, vid: int) -> list[int]: ...
 
-    # -- snapshots -------------------------------------------------------------------
+
+class SnapshotQueries(Protocol):
+    """Snapshots of volumes: rows, ordering, pending counts."""
+
     async def insert_snapshot(self, snapshot: Snapshot) -> Snapshot: ...
     async def get_snapshot(self, account_id: str, snapshot_id: str) -> Snapshot | None: ...
     async def list_snapshots(self, account_id: str, volume_id: str | None, after: str,
@@ -57,14 +67,20 @@ class ManifestTx(Protocol):
     async def update_snapshot(self, snapshot: Snapshot) -> None: ...
     async def count_pending_snapshots(self, account_id: str) -> int: ...
 
-    # -- idempotency -----------------------------------------------------------------
+
+class IdempotencyQueries(Protocol):
+    """Idempotency records of keyed creates."""
+
     async def get_idempotency(self, account_id: str, operation: str,
                               key: str) -> IdempotencyRecord | None: ...
     async def purge_idempotency(self, created_before: int, limit: int) -> int: ...
     async def put_idempotency(self, account_id: str, operation: str, key: str,
                               record: IdempotencyRecord) -> None: ...
 
-    # -- blocks and chunks (data plane) ---------------------------------------------
+
+class BlockQueries(Protocol):
+    """The multi-version block rows and the chunk sets the data plane writes and reads."""
+
     async def upsert_blocks(self, vid: int, version: int,
                             rows: Sequence[tuple[int, bytes | None]]) -> None: ...
     async def newest_rows(self, vid: int, max_version: int, first_index: int,
@@ -79,7 +95,11 @@ class ManifestTx(Protocol):
                             created_at: int) -> None: ...
     async def chunk_lengths(self, tokens: Iterable[bytes]) -> dict[bytes, int]: ...
 
-    # -- garbage collection and verification (services/gc.py, services/verify.py) -------
+
+class MaintenanceQueries(Protocol):
+    """What GC and verify read and change, and their lease. Used by services/gc.py,
+    services/verify.py."""
+
     async def block_vids(self) -> list[int]: ...
     async def compact_blocks(self, vid: int | None = None) -> int: ...
     async def compact_block_range(self, vid: int, first_index: int,
@@ -97,13 +117,19 @@ class ManifestTx(Protocol):
     async def drop_lease(self, name: str, holder: str) -> None: ...
     async def integrity_check(self) -> list[str]: ...
 
-    # -- store identity (services/identity.py) -----------------------------------------
+
+class IdentityQueries(Protocol):
+    """The id that binds this manifest to its chunk store. Used by services/identity.py."""
+
     async def store_identity(self) -> str | None: ...
     async def set_store_identity(self, store_id: str, created_at: int) -> None: ...
     async def is_empty(self) -> bool: ...
     async def records_chunks(self) -> bool: ...
 
-    # -- snapshot sharing (control_plane/sharing.py) ----------------------------------
+
+class SharingQueries(Protocol):
+    """Snapshot shares between accounts. Used by control_plane/sharing.py."""
+
     async def get_account(self, account_id: str) -> Account | None: ...
     async def list_accounts(self) -> list[Account]: ...
     async def put_share(self, sid: int, share: Share) -> None: ...
@@ -115,12 +141,19 @@ class ManifestTx(Protocol):
     async def list_shared_snapshots(self, account_id: str, volume_id: str | None, after: str,
                                     limit: int) -> list[Snapshot]: ...
 
-    # -- volume writer leases (control_plane/leases.py) --------------------------------
+
+class VolumeLeaseQueries(Protocol):
+    """Single-writer leases on volumes. Used by control_plane/leases.py."""
+
     async def get_volume_lease(self, vid: int) -> tuple[str, int] | None: ...
     async def put_volume_lease(self, vid: int, holder: str, expires_at: int) -> None: ...
     async def drop_volume_lease(self, vid: int, holder: str) -> None: ...
 
-    # -- active operations and chunk releases (data_plane/operations.py, services/gc.py) --
+
+class OperationQueries(Protocol):
+    """The record of running uploads and downloads, and chunk releases. Used by
+    data_plane/operations.py, services/gc.py."""
+
     async def start_operation(self, op: ActiveOperation) -> None: ...
     async def end_operations(self, op_ids: Iterable[str]) -> None: ...
     async def renew_operations(self, holder: str, expires_at: float) -> int: ...
@@ -129,11 +162,22 @@ class ManifestTx(Protocol):
     async def released_since(self, tokens: Iterable[bytes], since: float) -> set[bytes]: ...
     async def prune_releases(self, before: float) -> int: ...
 
-    # -- data-plane registrations (services/advertise.py, control_plane/data_planes.py) --
+
+class DataPlaneQueries(Protocol):
+    """Advertised data-plane processes. Used by services/advertise.py,
+    control_plane/data_planes.py."""
+
     async def put_data_plane(self, row: DataPlaneRow) -> None: ...
     async def drop_data_plane(self, process_id: str) -> None: ...
     async def prune_data_planes(self, expired_before: int) -> int: ...
     async def live_data_planes(self, now: int) -> list[DataPlaneRow]: ...
+
+
+class ManifestTx(AccountQueries, VolumeQueries, SnapshotQueries, IdempotencyQueries,
+                 BlockQueries, MaintenanceQueries, IdentityQueries, SharingQueries,
+                 VolumeLeaseQueries, OperationQueries, DataPlaneQueries, Protocol):
+    """One transaction: every role above. Domain code may type a parameter with the
+    narrowest role it needs; every backend implements them all (tests/manifest checks it)."""
 
 
 class ManifestStore(Protocol):
