@@ -48,13 +48,21 @@ def storage_full(what: str) -> e.StorageFull:
                          "garbage, or add space", retry_after_s=FULL_RETRY_S)
 
 
+def _closed_connection(exc: Exception) -> bool:
+    """A pooled connection the database closed or broke under us (a restart): asyncpg
+    raises a plain InterfaceError ("connection is closed") or an InternalClientError
+    ("cannot switch to state ...") for it, not a connection error."""
+    return (isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)) \
+        or isinstance(exc, asyncpg.InternalClientError)
+
+
 def domain_error(exc: Exception, what: str) -> e.BlockstoreError:
     """The domain error a client should see for `exc`, raised while serving `what`."""
     if isinstance(exc, e.BlockstoreError):
         return exc
     if isinstance(exc, sqlite3.Error):
         err = _sqlite(exc, what)
-    elif isinstance(exc, (*_PG_GONE, ConnectionError)):
+    elif isinstance(exc, (*_PG_GONE, ConnectionError)) or _closed_connection(exc):
         err = e.ManifestUnavailable(f"{what} failed: the manifest database is unreachable; "
                                     "nothing was committed, retry",
                                     retry_after_s=DEPENDENCY_RETRY_S)
