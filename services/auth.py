@@ -11,7 +11,6 @@ Tokens never reach a log line.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import logging
 import secrets
 from typing import Any, Callable
@@ -23,6 +22,7 @@ from blockstore.caller import CURRENT_ACCOUNT
 from manifest import Account, ManifestStore
 from services.errors import abort_with
 from services.faults import domain_error
+from services.handlers import items_of, result_of, rewrap
 
 log = logging.getLogger("blockstore.auth")
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -91,8 +91,7 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None, what
         async def call(request, context):
             try:
                 await enter(context)
-                result = behavior(request, context)
-                return await result if inspect.isawaitable(result) else result
+                return await result_of(behavior, request, context)
             except grpc.aio.AbortError:
                 raise
             except Exception as err:
@@ -103,33 +102,15 @@ def _wrap(handler: grpc.RpcMethodHandler, resolver: AccountResolver | None, what
         async def call(request, context):
             try:
                 await enter(context)
-                items = behavior(request, context)
-                if inspect.isawaitable(items):
-                    await items           # a handler that streams with context.write()
-                elif hasattr(items, "__aiter__"):
-                    async for item in items:
-                        yield item
-                else:
-                    for item in items:
-                        yield item
+                async for item in items_of(behavior, request, context):
+                    yield item
             except grpc.aio.AbortError:
                 raise
             except Exception as err:
                 await _fail(context, err, what)
         return call
 
-    kinds = {
-        "unary_unary": (unary, grpc.unary_unary_rpc_method_handler),
-        "stream_unary": (unary, grpc.stream_unary_rpc_method_handler),
-        "unary_stream": (streaming, grpc.unary_stream_rpc_method_handler),
-        "stream_stream": (streaming, grpc.stream_stream_rpc_method_handler),
-    }
     # Plain (sync) behaviors are wrapped too, so authentication fails closed: the
     # generated base servicer's UNIMPLEMENTED methods are sync, and an unauthenticated
     # caller must get UNAUTHENTICATED from them like from every other RPC.
-    for attr, (wrapper, make) in kinds.items():
-        behavior = getattr(handler, attr)
-        if behavior is not None:
-            return make(wrapper(behavior), request_deserializer=handler.request_deserializer,
-                        response_serializer=handler.response_serializer)
-    return handler
+    return rewrap(handler, unary, streaming)

@@ -12,12 +12,13 @@ are per process (a scrape of each process, summed by the collector, is the total
 
 from __future__ import annotations
 
-import inspect
 from asyncio import CancelledError
 from collections import defaultdict
 from typing import Any, Callable
 
 import grpc
+
+from services.handlers import items_of, result_of, rewrap
 
 RPC_TOTAL = "blockstore_rpc_total"
 UPLOAD_COUNTERS = {  # UploadBlocksResponse field -> counter
@@ -101,13 +102,10 @@ class _Recorder:
 
 
 def _wrap(handler: grpc.RpcMethodHandler, rec: _Recorder):
-    # grpc.aio tells sync from async handlers by inspection: wrappers are real coroutine
-    # and async-generator functions (the same shape as services/auth.py's).
     def unary(behavior):
         async def call(request, context):
             try:
-                result = behavior(request, context)
-                reply = await result if inspect.isawaitable(result) else result
+                reply = await result_of(behavior, request, context)
             except BaseException as err:
                 rec.finished(context, err)
                 raise
@@ -119,30 +117,12 @@ def _wrap(handler: grpc.RpcMethodHandler, rec: _Recorder):
     def streaming(behavior):
         async def call(request, context):
             try:
-                items = behavior(request, context)
-                if inspect.isawaitable(items):
-                    await items
-                elif hasattr(items, "__aiter__"):
-                    async for item in items:
-                        yield item
-                else:
-                    for item in items:
-                        yield item
+                async for item in items_of(behavior, request, context):
+                    yield item
             except BaseException as err:
                 rec.finished(context, err)
                 raise
             rec.finished(context, None)
         return call
 
-    kinds = {
-        "unary_unary": (unary, grpc.unary_unary_rpc_method_handler),
-        "stream_unary": (unary, grpc.stream_unary_rpc_method_handler),
-        "unary_stream": (streaming, grpc.unary_stream_rpc_method_handler),
-        "stream_stream": (streaming, grpc.stream_stream_rpc_method_handler),
-    }
-    for attr, (wrapper, make) in kinds.items():
-        behavior = getattr(handler, attr)
-        if behavior is not None:
-            return make(wrapper(behavior), request_deserializer=handler.request_deserializer,
-                        response_serializer=handler.response_serializer)
-    return handler
+    return rewrap(handler, unary, streaming)
