@@ -6,12 +6,13 @@ belong to the transfer code above, which knows what it asked for.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
 import grpc
 
 from blockstore.v1 import data_plane_pb2 as dp
-from clients.errors import from_rpc_error
+from clients.errors import Unavailable, from_rpc_error
 
 # The server answers FindMissingChunks for at most this many tokens per call.
 MAX_TOKENS_PER_CALL = 10_000
@@ -111,10 +112,25 @@ class DataPlaneMethods:
             upload = plane.channel.stream_unary(
                 UPLOAD_METHOD, request_serializer=None,
                 response_deserializer=dp.UploadBlocksResponse.FromString)
+            requests = _Requests(target, blocks)
             try:
-                return await upload(_requests(target, blocks), **self._stream_kwargs(timeout))
+                return await upload(requests, **self._stream_kwargs(timeout))
             except grpc.RpcError as rpc:
                 raise from_rpc_error(rpc) from rpc
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise                     # our caller cancelled us: let it through
+                # grpc.aio cancels a stream-request call itself when anything goes wrong
+                # while it feeds the request iterator, and then the await raises a bare
+                # CancelledError. Either our own iterator failed (raise its error) or the
+                # connection broke under a send (kill -9 of the plane): UNAVAILABLE, so the
+                # plane is marked failed and the retry loop sends the stream again.
+                if requests.error is not None:
+                    raise requests.error from None
+                raise Unavailable(grpc.StatusCode.UNAVAILABLE, "",
+                                  f"the connection to data plane {plane.address} broke "
+                                  "while the upload stream was being sent") from None
 
     async def download_blocks(self, volume_id: str | None = None,
                               snapshot_id: str | None = None,
@@ -153,13 +169,29 @@ def _request(block: dp.UploadBlock | dp.UploadBlocksRequest | bytes) -> bytes:
     return block.SerializeToString()
 
 
-async def _requests(target: dp.UploadTarget, blocks) -> AsyncIterator[bytes]:
-    """The target first, then one block per message, as the API requires."""
-    yield dp.UploadBlocksRequest(target=target).SerializeToString()
-    if hasattr(blocks, "__aiter__"):
-        async for block in blocks:
-            yield _request(block)
-    else:
-        for block in blocks:
-            yield _request(block)
+class _Requests:
+    """The target first, then one block per message, as the API requires; remembers an
+    error the caller's blocks raised (grpc.aio swallows it and cancels the call)."""
+
+    def __init__(self, target: dp.UploadTarget, blocks) -> None:
+        self.target, self.blocks = target, blocks
+        self.error: BaseException | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._messages()
+
+    async def _messages(self) -> AsyncIterator[bytes]:
+        yield dp.UploadBlocksRequest(target=self.target).SerializeToString()
+        try:
+            if hasattr(self.blocks, "__aiter__"):
+                async for block in self.blocks:
+                    yield _request(block)
+            else:
+                for block in self.blocks:
+                    yield _request(block)
+        except GeneratorExit:
+            raise
+        except Exception as err:
+            self.error = err
+            raise
 

@@ -95,3 +95,51 @@ async def test_download_yields_blocks_then_raises_typed_error(pair):
         async for blk in client.download_blocks(snapshot_id="snap-1", ranges=[(0, 10), (10, 5)]):
             got.append((blk.offset, blk.length))
     assert got == [(0, 10), (10, 5)]
+
+
+async def test_an_error_in_the_callers_blocks_comes_out_as_itself_not_as_a_cancellation(pair):
+    """grpc.aio swallows an exception from the request iterator and cancels the call; the
+    wrapper gives the caller its own error back (a bare CancelledError would look like
+    the caller's task being cancelled, and a retry loop could not tell them apart)."""
+    _, client = pair
+
+    async def failing():
+        yield dp.UploadBlock(offset=0, zero=True)
+        raise OSError("the image could not be read at offset 65536")
+
+    with pytest.raises(OSError, match="offset 65536"):
+        await client.upload_blocks(snapshot_target("snap-1", 4), failing())
+
+
+async def test_a_plane_that_goes_away_mid_stream_is_unavailable_never_a_cancellation():
+    """The server stops while the stream is being fed: the caller gets UNAVAILABLE (what
+    the retry loop and the plane picker act on), whichever way grpc.aio ends the call."""
+    import asyncio
+
+    from clients import Unavailable
+
+    started = asyncio.Event()
+
+    class Stalling(data_plane_pb2_grpc.DataPlaneServiceServicer):
+        async def UploadBlocks(self, request_iterator, context):
+            async for _ in request_iterator:
+                started.set()
+            return dp.UploadBlocksResponse()
+
+    server = grpc.aio.server()
+    data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(Stalling(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+
+    async def paced():
+        for i in range(1000):
+            yield dp.UploadBlock(offset=i * 65536, zero=True)
+            await asyncio.sleep(0.005)
+
+    async with AsyncClient(f"127.0.0.1:{port}", "tok") as client:
+        call = asyncio.ensure_future(client.upload_blocks(snapshot_target("snap-1", 4),
+                                                          paced()))
+        await started.wait()
+        await server.stop(None)
+        with pytest.raises(Unavailable):
+            await call
