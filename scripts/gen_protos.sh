@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the committed Python stubs (package blockstore.v1) from protos/.
+# Regenerates every committed stub from protos/: the Python ones (package blockstore.v1)
+# with grpc_tools, the Go (gen/go) and TypeScript (gen/ts) ones with `buf generate`
+# (buf.gen.yaml, local plugins: scripts/setup.sh --test installs them).
 # The one way to produce them; the test command runs it and fails on a diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +15,4 @@ mkdir -p blockstore/v1
 cat > blockstore/v1/__init__.py <<'PY'
 """Generated gRPC stubs for the blockstore.v1 API (scripts/gen_protos.sh). Do not edit."""
 PY
+node_modules/.bin/buf generate

@@ -11,8 +11,10 @@ fi
 if [ "${1:-}" = "--test" ]; then
   scripts/install-system-deps.sh
   .venv/bin/python -m pip install -q -e '.[test]'
-  if [ ! -x node_modules/.bin/buf ]; then
+  # Again whenever package-lock.json changed since the last install (a rebase added a tool).
+  if [ ! -x node_modules/.bin/buf ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm install --no-audit --no-fund --loglevel=error
+    touch node_modules/.package-lock.json
   fi
 else
   .venv/bin/python -m pip install -q -e .

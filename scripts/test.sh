@@ -7,7 +7,7 @@ scripts/setup.sh --test
 
 echo "== generated stubs up to date"
 scripts/gen_protos.sh
-if ! git diff --exit-code --stat -- blockstore/v1 || [ -n "$(git status --porcelain -- blockstore/v1)" ]; then
+if ! git diff --exit-code --stat -- blockstore/v1 gen || [ -n "$(git status --porcelain -- blockstore/v1 gen)" ]; then
   echo "generated stubs differ from protos/: run scripts/gen_protos.sh and commit" >&2
   exit 1
 fi
