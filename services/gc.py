@@ -313,7 +313,11 @@ async def run_periodically(store: ManifestStore, chunks: ChunkStore, config: GcC
         except Exception:
             log.exception("gc run failed; retrying in %.1fs", interval_s)
             continue
-        if report.rows_compacted or report.chunks_swept or report.temp_files_removed:
-            log.info("gc: %d rows compacted, %d chunks swept (%d bytes), %d temp files",
-                     report.rows_compacted, report.chunks_swept, report.bytes_freed,
-                     report.temp_files_removed)
+        # Every run, idle ones too: an operator sees that GC runs and what it keeps.
+        log.info("gc: %d rows compacted, %d chunks swept (%d bytes freed), %d kept "
+                 "(recent or in use), %d rows of vanished chunks forgotten, %d temp files "
+                 "removed, %d active operations; %.2fs", report.rows_compacted,
+                 report.chunks_swept, report.bytes_freed, report.chunks_kept_fresh,
+                 report.chunk_rows_forgotten, report.temp_files_removed,
+                 report.active_operations, report.seconds,
+                 extra={"fields": report.as_dict()})

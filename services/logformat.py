@@ -1,7 +1,8 @@
 """Log output of the server commands: `--log-format text` (default) or `json`.
 
 JSON lines carry `ts` (RFC 3339, UTC), `level`, `logger`, `message` and, when present,
-`exc`: one object per line, for collectors that parse logs. Tokens never reach a log
+`exc` and the figures a line was logged with (`extra={"fields": {...}}`, e.g. the per-RPC
+lines of services/rpclog.py): one object per line, for collectors that parse logs. Tokens never reach a log
 line in either format (services/auth.py logs no metadata).
 """
 
@@ -24,6 +25,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for key, value in getattr(record, "fields", {}).items():
+            entry.setdefault(key, value)       # never over the standard keys
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import time
 from typing import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from blockstore.v1 import control_plane_pb2, control_plane_pb2_grpc, data_plane_pb2
 from blockstore.v1 import data_plane_pb2_grpc
 from blockstore.urls import redacted
+from chunkstore.reserve import ReservingChunkStore
 from control_plane.config import ControlPlaneConfig
 from control_plane.data_planes import DataPlanes
 from control_plane.leases import VolumeLeases
@@ -37,6 +40,9 @@ from services.gc import GcConfig, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services import dependency_health
 from services.identity import Names, bind_stores
+from services.rpclog import RpcLogInterceptor
+from services.traced_stores import TracedChunkStore, TracedManifestStore
+from services.tracing import Tracing, TracingInterceptor, tracing_from_environment
 
 log = logging.getLogger("blockstore.server")
 CP_NAME = control_plane_pb2.DESCRIPTOR.services_by_name["ControlPlaneService"].full_name
@@ -54,6 +60,7 @@ class Running:
     ebs_port: int = 0
     registration: Registration | None = None
     dependency_watch: Callable[[], Awaitable[None]] | None = None
+    rpc_log: RpcLogInterceptor | None = None
 
     async def stop(self, grace: float | None) -> None:
         # Clients stop being sent here (registration) and watchers of grpc.health.v1
@@ -78,7 +85,8 @@ def _server_options(config: ServerConfig) -> list[tuple[str, int]]:
 
 
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
-                          store: ManifestStore, closers: list, reserve: SpaceReserve):
+                          store: ManifestStore, closers: list, reserve: SpaceReserve,
+                          tracing: Tracing | None):
     from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
@@ -86,7 +94,12 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
         max_upload_streams_per_account=config.max_upload_streams_per_account,
         max_upload_streams=config.max_upload_streams,
         stream_idle_timeout_s=config.stream_idle_timeout_s)
-    servicer, close = await build_data_plane(config, store, dp_config, reserve.check)
+    def stack(chunks):
+        # Tracing outermost: a chunk write refused for space shows as a failed span.
+        chunks = ReservingChunkStore(chunks, reserve.check)
+        return TracedChunkStore(chunks, tracing.tracer) if tracing else chunks
+
+    servicer, close = await build_data_plane(config, store, dp_config, stack)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
     if config.gc_interval_s > 0:
@@ -113,12 +126,15 @@ def _start_gc(config: ServerConfig, store: ManifestStore):
 async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = None) -> Running:
     cp_config = cp_config or ControlPlaneConfig(
         max_pending_snapshots_per_account=config.max_pending_snapshots_per_account)
+    tracing = tracing_from_environment(os.environ)     # None unless OTEL_* ask for it
     store = await open_manifest(config.db_url)
-    closers: list = []
+    closers: list = [tracing.close] if tracing else []     # closed last: flushes spans
     try:
         if "data" in config.planes:
             await _check_binding(config, store)
-        return await _assemble(config, cp_config, store, closers)
+        if tracing:
+            store = TracedManifestStore(store, tracing.tracer)
+        return await _assemble(config, cp_config, store, closers, tracing)
     except BaseException:
         # A port in use, unreadable TLS files, a bad --chunks: release what was opened
         # (the database's threads would otherwise keep the process alive).
@@ -141,11 +157,14 @@ async def _check_binding(config: ServerConfig, store: ManifestStore) -> None:
 
 
 async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
-                    store: ManifestStore, closers: list) -> Running:
+                    store: ManifestStore, closers: list, tracing: Tracing | None) -> Running:
     reserve = SpaceReserve.for_urls(config.db_url, config.chunks_url, config.min_free_bytes)
     metrics = Metrics()
-    # Metrics first: the outermost interceptor sees the status the client sees.
-    server = grpc.aio.server(interceptors=[MetricsInterceptor(metrics),
+    rpc_log = RpcLogInterceptor()
+    # Metrics, log and trace outside the edge: they see the status the client sees.
+    server = grpc.aio.server(interceptors=[MetricsInterceptor(metrics), rpc_log,
+                                           *([TracingInterceptor(tracing.tracer)]
+                                             if tracing else []),
                                            EdgeInterceptor(AccountResolver(store)),
                                            SpaceReserveInterceptor(reserve)],
                              options=_server_options(config))
@@ -158,7 +177,7 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:
-        data_plane = await _add_data_plane(server, config, store, closers, reserve)
+        data_plane = await _add_data_plane(server, config, store, closers, reserve, tracing)
         names.append(DP_NAME)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -170,7 +189,14 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    running = Running(server, port, store, health_servicer, closers, metrics_port, ebs_port)
+    running = Running(server, port, store, health_servicer, closers, metrics_port, ebs_port,
+                      rpc_log=rpc_log)
+    log.info("started %s on %s:%d: manifest %s%s; metrics %s; tracing %s",
+             "+".join(sorted(config.planes)), config.listen.rpartition(":")[0], port,
+             redacted(config.db_url),
+             f", chunks {redacted(config.chunks_url)}" if config.chunks_url else "",
+             f"on port {metrics_port}" if metrics_port else "off",
+             tracing.described if tracing else "off")
     running.dependency_watch = _watch_dependencies(config, store, health_servicer,
                                                    ["", *names], closers)
     try:
@@ -283,6 +309,9 @@ async def serve_forever(config: ServerConfig, first_start=None) -> None:
     banner = await first_start(running.store) if first_start else None
     if banner:
         print(banner, flush=True)
+    started = time.monotonic()
     await stop.wait()
     log.info("shutting down (grace %.1fs)", config.grace_s)
     await running.stop(config.grace_s)
+    log.info("stopped after %.1fs: %d RPCs served", time.monotonic() - started,
+             running.rpc_log.finished)

@@ -1,7 +1,8 @@
 """Bearer tokens never reach the server's output, even at --log-level DEBUG: not the
 valid ones used for every kind of call (including failing ones), not invalid ones, not
 malformed headers. The account exists before the first start, so no first-start banner
-(which shows a new token once, by design) is printed either."""
+(which shows a new token once, by design) is printed either. Both log formats: the json
+one carries the per-RPC figures as fields (services/rpclog.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import secrets
 
 import grpc
+import pytest
 
 from blockstore.v1 import control_plane_pb2 as cpb
 from blockstore.v1 import control_plane_pb2_grpc as cp_grpc
@@ -52,10 +54,11 @@ def knock(address: str, headers: list[str]) -> None:
     channel.close()
 
 
-def test_tokens_never_appear_in_server_output(tmp_path):
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_tokens_never_appear_in_server_output(tmp_path, log_format):
     account = create_account("logged", data_dir=tmp_path)
     proc = ServerProcess(["serve", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0",
-                          "--log-level", "DEBUG"]).start()
+                          "--log-level", "DEBUG", "--log-format", log_format]).start()
     wrong = "bst_" + secrets.token_urlsafe(32)
     odd = secrets.token_hex(24)
     try:
@@ -66,6 +69,8 @@ def test_tokens_never_appear_in_server_output(tmp_path):
         proc.stop()
     log = "".join(proc.output)
     assert "DEBUG" in log, "the server did log at DEBUG (else this test proves nothing)"
+    assert "UploadBlocks" in log and account["account_id"] in log and \
+        "UNAUTHENTICATED" in log, "every call was logged, refused ones too, with its account"
     for secret in (account["token"], wrong, odd, account["token"][4:20]):
         assert secret not in log, f"a token ({secret[:8]}...) appears in the server output"
     assert "bst_" not in log, "something token-shaped appears in the server output"

@@ -1,0 +1,76 @@
+"""Spans for the storage work inside a call: `TracedManifestStore`, `TracedChunkStore`.
+
+Why wrappers: a trace should show where an RPC spends its time (the manifest commit,
+each chunk write) without any plane knowing about tracing. services/server.py stacks
+these around the `ManifestStore` and the data plane's `ChunkStore` only when tracing is
+on (services/tracing.py); a span opened inside a call is a child of the call's span.
+
+Rules: a span carries what the operation is about (a chunk's token, sizes, compression,
+the transaction's outcome), never chunk bytes or account secrets. Everything not
+traced passes straight through to the wrapped store.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from opentelemetry import trace
+
+from chunkstore import ChunkStore, Compression, StoredChunk
+from manifest import ManifestStore, ManifestTx
+
+INTERNAL = trace.SpanKind.INTERNAL
+
+
+class TracedManifestStore:
+    """A `ManifestStore.write` span per write transaction: its body and its commit."""
+
+    def __init__(self, inner: ManifestStore, tracer: trace.Tracer) -> None:
+        self._inner, self._tracer = inner, tracer
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[ManifestTx]:
+        with self._tracer.start_as_current_span("ManifestStore.write", kind=INTERNAL) as span:
+            outcome = "rolled_back"    # also when the body raises or is cancelled
+            try:
+                async with self._inner.write() as tx:
+                    yield tx
+                outcome = "committed"
+            finally:
+                span.set_attribute("blockstore.manifest.outcome", outcome)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class TracedChunkStore:
+    """A span per chunk write (`ChunkStore.put`) and per chunk read (`ChunkStore.get`)."""
+
+    def __init__(self, inner: ChunkStore, tracer: trace.Tracer) -> None:
+        self._inner, self._tracer = inner, tracer
+
+    async def put(self, token: bytes, payload: bytes, compression: Compression,
+                  plain_length: int, **options: Any) -> bool:
+        attributes = {"blockstore.chunk.token": bytes(token).hex(),
+                      "blockstore.chunk.stored_bytes": len(payload),
+                      "blockstore.chunk.plain_bytes": plain_length,
+                      "blockstore.chunk.compression": Compression(compression).value,
+                      "blockstore.chunk.overwrite": bool(options.get("overwrite", False))}
+        with self._tracer.start_as_current_span("ChunkStore.put", kind=INTERNAL,
+                                                attributes=attributes) as span:
+            written = await self._inner.put(token, payload, compression, plain_length,
+                                            **options)
+            span.set_attribute("blockstore.chunk.written", written)
+            return written
+
+    async def get(self, token: bytes) -> StoredChunk:
+        with self._tracer.start_as_current_span(
+                "ChunkStore.get", kind=INTERNAL,
+                attributes={"blockstore.chunk.token": bytes(token).hex()}) as span:
+            chunk = await self._inner.get(token)
+            span.set_attribute("blockstore.chunk.stored_bytes", len(chunk.payload))
+            return chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
