@@ -73,6 +73,8 @@ func run(address, token string) (*result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+	// Plaintext on loopback. Debian 12's grpc-go (1.33) predates credentials/insecure,
+	// so WithInsecure it is; a TLS server takes grpc.WithTransportCredentials instead.
 	conn, err := grpc.DialContext(ctx, address, grpc.WithInsecure(), grpc.WithBlock())
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", address, err)
