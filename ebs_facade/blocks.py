@@ -1,11 +1,12 @@
 """PutSnapshotBlock and GetSnapshotBlock over the data plane's upload and download code.
 
-A put is an UploadBlocks stream of one block to the snapshot at its version: the same
-UploadSession checks range and target, verifies BLAKE3, deduplicates, stores the chunk
-durably and commits its row in one manifest transaction, recorded as an active
-operation so GC keeps what it relies on. Before that, the block's SHA256 is checked
-against x-amz-Checksum (in a worker thread, with the BLAKE3 that becomes its token): a
-mismatch stores nothing. A get is a DownloadBlocks of one block (the chunk store
+A put's block is first checked against x-amz-Checksum (the body's SHA256, computed once
+in a worker thread by the edge for SigV4 and reused here): a mismatch stores nothing.
+Then, with the puts to the same snapshot that arrive meanwhile (ebs_facade/groups.py),
+it is an UploadBlocks stream to the snapshot at its version: the same UploadSession
+checks range and target, verifies BLAKE3, deduplicates, stores the chunks durably and
+commits their rows in one manifest transaction, recorded as an active operation so GC
+keeps what it relies on. A get is a DownloadBlocks of one block (the chunk store
 verifies BLAKE3 before handing it out) and is served only if the block token names
 what the caller's snapshot holds at that index.
 """
@@ -32,6 +33,7 @@ from data_plane.targets import check_target
 from data_plane.upload import UploadSession
 from ebs_facade.aggregate import linear_sha256
 from ebs_facade.errors import BlockChecksumMismatch, InvalidBlockToken
+from ebs_facade.groups import PutGroups
 from ebs_facade.model import BLOCK_SIZE, BlockData
 from ebs_facade.snapshots import require_ebs_shape
 from ebs_facade.tokens import parse_block_token
@@ -39,8 +41,8 @@ from manifest import ManifestStore
 from manifest.lookups import require_snapshot
 
 
-def _hashes(data: bytes) -> tuple[bytes, bytes]:
-    return hashlib.sha256(data).digest(), blake3.blake3(data).digest()
+def _blake3(data: bytes) -> bytes:
+    return blake3.blake3(data).digest()
 
 
 def _decode_checksum(text: str, where: str) -> bytes:
@@ -72,9 +74,11 @@ class EbsBlocks:
         self.store, self.chunks, self.executor = parts.store, parts.chunks, parts.executor
         self.config, self.operations = parts.config, parts.operations
         self.upload_slots, self.downloader = parts.upload_slots, parts.downloader
+        self.groups = PutGroups(self._write_group)
 
     async def put(self, account_id: str, snapshot_id: str, index: int, data: bytes,
-                  checksum: str, algorithm: str) -> None:
+                  sha256: bytes, checksum: str, algorithm: str) -> None:
+        """`sha256`: the digest of `data` (the edge computed it for the signature)."""
         where = f"block {index} of snapshot {snapshot_id}"
         if algorithm != "SHA256":
             raise InvalidArgument(f"ChecksumAlgorithm {algorithm[:20]!r} of {where}: only "
@@ -82,26 +86,31 @@ class EbsBlocks:
         if len(data) != BLOCK_SIZE:
             raise InvalidArgument(f"{where} carries {len(data)} bytes; blocks are "
                                   f"{BLOCK_SIZE}")
-        wanted = _decode_checksum(checksum, where)
-        loop = asyncio.get_running_loop()
-        sha, token = await loop.run_in_executor(self.executor, _hashes, data)
-        if sha != wanted:
+        if sha256 != _decode_checksum(checksum, where):
             raise BlockChecksumMismatch(f"{where} failed its SHA256 checksum; nothing was "
                                         "stored", offset=index * BLOCK_SIZE)
+        loop = asyncio.get_running_loop()
+        token = await loop.run_in_executor(self.executor, _blake3, data)
+        await self.groups.put(account_id, snapshot_id, BlockIn(index * BLOCK_SIZE, BLOCK_SIZE,
+                                                               token, "none", data, False))
+
+    async def _write_group(self, account_id: str, snapshot_id: str,
+                           blocks: list[BlockIn]) -> None:
+        """One upload stream of `blocks` (distinct indexes) to the snapshot."""
         async with self.operations.running("upload") as op:
             async with self.store.read() as tx:
                 snap = require_ebs_shape(await require_snapshot(tx, account_id, snapshot_id))
                 target = await check_target(tx, account_id, "", snapshot_id, snap.version)
             with self.upload_slots.hold(account_id):
                 await self.operations.record_alone(op, target.name)
-                await self._upload(target, op, BlockIn(index * BLOCK_SIZE, BLOCK_SIZE, token,
-                                                       "none", data, False))
+                await self._upload(target, op, blocks)
 
-    async def _upload(self, target, op, block: BlockIn) -> None:
+    async def _upload(self, target, op, blocks: list[BlockIn]) -> None:
         session = UploadSession(target, self.chunks, self.store, self.executor, self.config,
-                                1, operation=(self.operations, op))
+                                len(blocks), operation=(self.operations, op))
         try:
-            await session.add(block)
+            for block in blocks:
+                await session.add(block)
             await session.finish()
         except BaseException:
             await session.abort()

@@ -27,7 +27,8 @@ async def put_snapshot_block(request: web.Request) -> web.Response:
     if percent is not None and percent > 100:
         raise InvalidArgument(f"x-amz-Progress {percent} of snapshot {snapshot_id} is above 100")
     checksum, algorithm = h.get("x-amz-Checksum", ""), h.get("x-amz-Checksum-Algorithm", "")
-    await facade.blocks.put(account, snapshot_id, index, data, checksum, algorithm)
+    await facade.blocks.put(account, snapshot_id, index, data, request["body_sha256"],
+                            checksum, algorithm)
     if percent is not None:
         await facade.snapshots.report_progress(account, snapshot_id, percent)
     return web.Response(status=201, headers={"x-amz-Checksum": checksum,

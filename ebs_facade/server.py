@@ -12,6 +12,7 @@ Puts also take the data plane's per-account upload slots (ebs_facade/blocks.py).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from typing import Callable
 
@@ -92,9 +93,15 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
 
     async def _serve(request: web.Request, handler, operation: str) -> web.StreamResponse:
         try:
+            body = await _body(request)
+            # Once, off the event loop: the signature and a block's checksum both use it.
+            digest = hashlib.sha256(body) if len(body) < 65536 else \
+                await asyncio.get_running_loop().run_in_executor(facade.blocks.executor,
+                                                                 hashlib.sha256, body)
+            request["body_sha256"] = digest.digest()
             signed = sigv4.SignedRequest(request.method, request.rel_url.raw_path,
                                          request.rel_url.raw_query_string,
-                                         request.headers, await _body(request))
+                                         request.headers, body, digest.hexdigest())
             key_id = await sigv4.verify(signed, secret_of, clock.now_us() / 1e6)
             request["account_id"] = (await keys.lookup(key_id))[0]
             return await handler(request)

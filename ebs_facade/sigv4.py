@@ -40,6 +40,7 @@ class SignedRequest:
     raw_query: str                # as on the wire, without "?"
     headers: Mapping[str, str]    # names in any case
     body: bytes
+    body_sha256: str = ""         # hex SHA256 of body, if the caller computed it already
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def signing_key(secret: str, date: str, region: str) -> bytes:
 
 def _payload_hash(req: SignedRequest, signed: tuple[str, ...]) -> str:
     headers = {k.lower(): v for k, v in req.headers.items()}
-    body_hash = hashlib.sha256(req.body).hexdigest()
+    body_hash = req.body_sha256 or hashlib.sha256(req.body).hexdigest()
     claimed = headers.get("x-amz-content-sha256")
     if claimed is None:
         return body_hash
