@@ -11,8 +11,9 @@ own gRPC server. docs/ebs.md sets out the mapping. Rules kept:
   its BLAKE3 token; it is acknowledged only once durable and committed;
 - errors map to EBS error shapes in one table (ebs_facade/errors.py).
 
-Modules: sigv4 (signature checks), errors (the table), tokens (block/page tokens),
-snapshots / blocks / listing / aggregate (domain), routes / routes_blocks (HTTP
+Modules: sigv4 (signature checks around botocore's signer), errors (the table), tokens
+(block/page tokens), snapshots / blocks / groups / listing / aggregate (domain; groups:
+concurrent puts to one snapshot committed together), routes / routes_blocks (HTTP
 handlers), server (app and edge). This package imports neither gRPC, nor the generated
 stubs, nor the process wiring (services/ hands it what it needs).
 """

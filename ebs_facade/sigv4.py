@@ -4,10 +4,11 @@ A request is accepted only if its `Authorization: AWS4-HMAC-SHA256 ...` header n
 known access key, a credential scope of `<date>/<any region>/ebs/aws4_request` whose
 date is the day of `x-amz-date`, a time within `MAX_SKEW_S` of the server's clock, signs
 at least `host` and `x-amz-date`, and carries the signature we compute from the
-canonical request with that key's secret. The payload hash is `x-amz-content-sha256`
-when the client signed that header (botocore sends `UNSIGNED-PAYLOAD` for
-PutSnapshotBlock over TLS; the block's own SHA256 then protects it), else the SHA256
-of the body as received. Every refusal is the same `SignatureRejected` to the client
+canonical request with that key's secret, as botocore's own SigV4 signer computes it
+(the code the AWS SDK for Python signs with; only the checks around it are ours). The
+payload hash is `x-amz-content-sha256` when the client signed that header (botocore
+sends `UNSIGNED-PAYLOAD` for PutSnapshotBlock over TLS; the block's own SHA256 then
+protects it), else the SHA256 of the body as received. Every refusal is the same `SignatureRejected` to the client
 (the message says which check failed, never whether the key exists).
 """
 
@@ -19,7 +20,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Awaitable, Callable, Mapping
-from urllib.parse import quote, unquote
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "ebs"
@@ -76,32 +80,32 @@ def check_time(amz_date: str, credential: Credential, now_s: float) -> None:
                                 "clock")
 
 
-def _canonical_query(raw_query: str) -> str:
-    pairs = []
-    for item in filter(None, raw_query.split("&")):
-        key, _, value = item.partition("=")
-        pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value), safe="-_.~")))
-    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+class _Signer(SigV4Auth):
+    """botocore's own SigV4 signer, given the payload hash we already checked (it would
+    otherwise hash the body again, or see UNSIGNED-PAYLOAD only over https)."""
+
+    def __init__(self, secret: str, region: str, payload_hash: str) -> None:
+        super().__init__(Credentials("", secret), SERVICE, region)
+        self.payload_hash = payload_hash
+
+    def payload(self, request: AWSRequest) -> str:
+        return self.payload_hash
 
 
-def _canonical_path(raw_path: str) -> str:
-    segments = [s for s in raw_path.split("/") if s and s != "."]
-    return quote("/" + "/".join(segments), safe="/~")
-
-
-def canonical_request(req: SignedRequest, signed: tuple[str, ...], payload_hash: str) -> str:
+def expected_signature(req: SignedRequest, cred: Credential, amz_date: str, secret: str,
+                       payload_hash: str) -> str:
+    """The signature botocore computes for this request, as the client signed it: the
+    canonical request over exactly the headers the client listed as signed."""
     headers = {k.lower(): v for k, v in req.headers.items()}
-    lines = [f"{name}:{' '.join(headers.get(name, '').split())}" for name in signed]
-    return "\n".join([req.method.upper(), _canonical_path(req.raw_path),
-                      _canonical_query(req.raw_query), "\n".join(lines) + "\n",
-                      ";".join(signed), payload_hash])
-
-
-def signing_key(secret: str, date: str, region: str) -> bytes:
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, SERVICE, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
+    query = f"?{req.raw_query}" if req.raw_query else ""
+    # The URL's host is a placeholder: `host` is one of the signed headers (checked), so
+    # the canonical request takes it from there; the path and query are as on the wire.
+    request = AWSRequest(method=req.method, url=f"http://signed-host{req.raw_path}{query}",
+                         headers={name: headers.get(name, "") for name in cred.signed_headers})
+    request.context["timestamp"] = amz_date
+    signer = _Signer(secret, cred.region, payload_hash)
+    return signer.signature(signer.string_to_sign(request, signer.canonical_request(request)),
+                            request)
 
 
 def _payload_hash(req: SignedRequest, signed: tuple[str, ...]) -> str:
@@ -130,12 +134,7 @@ async def verify(req: SignedRequest, secret_of: Callable[[str], Awaitable[str | 
     secret = await secret_of(cred.access_key_id)
     if secret is None:
         raise SignatureRejected("the access key or signature is not valid")
-    canonical = canonical_request(req, cred.signed_headers, payload)
-    to_sign = "\n".join([ALGORITHM, headers["x-amz-date"],
-                         f"{cred.date}/{cred.region}/{SERVICE}/aws4_request",
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    expected = hmac.new(signing_key(secret, cred.date, cred.region), to_sign.encode(),
-                        hashlib.sha256).hexdigest()
+    expected = expected_signature(req, cred, headers["x-amz-date"], secret, payload)
     if not hmac.compare_digest(expected, cred.signature):
         raise SignatureRejected("the access key or signature is not valid")
     return cred.access_key_id
