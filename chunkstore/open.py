@@ -12,7 +12,7 @@ from blockstore.urls import url_path
 from chunkstore.local import LocalChunkStore
 from chunkstore.memory import MemoryChunkStore
 from chunkstore.protocol import ChunkStore
-from chunkstore.s3_config import parse_s3_url
+from chunkstore.s3_config import check_s3_url, parse_s3_url
 
 # What a remote backend's client raises when a request fails (endpoint down, 5xx,
 # credentials refused); services/faults.py reports it as the storage's I/O failure, the
@@ -37,3 +37,15 @@ def open_chunk_store(url: str, *, fsync: bool = True,
         return S3ChunkStore(parse_s3_url(url), executor=executor)
     raise ValueError(f"chunk store URL {url!r}: unsupported scheme (use file://, s3:// or "
                      "memory://)")
+
+
+def check_chunks_url(url: str) -> None:
+    """Refuses a `--chunks` URL `open_chunk_store` would refuse, without opening anything."""
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        url_path(url, "file")
+    elif scheme == "s3":
+        check_s3_url(url)
+    elif scheme != "memory":
+        raise ValueError(f"chunk store URL {url!r}: unsupported scheme (use file://, s3:// "
+                         "or memory://)")

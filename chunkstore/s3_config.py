@@ -38,8 +38,9 @@ class S3Config:
         return self.key("seen", name[:2], name[2:4], name)
 
 
-def parse_s3_url(url: str, env: dict[str, str] | None = None) -> S3Config:
-    env = os.environ if env is None else env
+def check_s3_url(url: str) -> tuple[str, dict[str, list[str]]]:
+    """The URL's bucket and query once its shape is right (no credentials needed, so a
+    configuration can be checked where they are not set)."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     if parts.scheme != "s3" or not parts.netloc or set(query) - {"endpoint", "region"}:
@@ -47,6 +48,15 @@ def parse_s3_url(url: str, env: dict[str, str] | None = None) -> S3Config:
     endpoint = query.get("endpoint", [""])[0]
     if not urlsplit(endpoint).scheme in ("http", "https") or not urlsplit(endpoint).netloc:
         raise ValueError(f"chunk store URL {url!r}: endpoint=http(s)://HOST:PORT is required")
+    return parts.netloc, query
+
+
+def parse_s3_url(url: str, env: dict[str, str] | None = None) -> S3Config:
+    env = os.environ if env is None else env
+    check_s3_url(url)
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    endpoint = query["endpoint"][0]
     key_id, secret = env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", "")
     if not key_id or not secret:
         raise ValueError(f"chunk store {parts.netloc!r}: set AWS_ACCESS_KEY_ID and "

@@ -23,10 +23,17 @@ def sqlite_path(url: str) -> Path:
 async def open_manifest(url: str) -> ManifestStore:
     """`sqlite:///abs/path.db` (three slashes then the path), or
     `postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME`."""
+    check_db_url(url)
     if url.startswith("sqlite:"):
         return await SqliteManifest.open(sqlite_path(url))
-    if url.startswith(("postgresql://", "postgres://")):
-        from manifest.postgres import PostgresManifest
-        return await PostgresManifest.open(url)
-    raise ValueError(f"unsupported --db URL {url.split('@')[-1]!r}: expected sqlite:///path "
-                     "or postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")
+    from manifest.postgres import PostgresManifest
+    return await PostgresManifest.open(url)
+
+
+def check_db_url(url: str) -> None:
+    """Refuses a `--db` URL `open_manifest` would refuse, without connecting."""
+    if url.startswith("sqlite:"):
+        sqlite_path(url)
+    elif not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"unsupported --db URL {url.split('@')[-1]!r}: expected "
+                         "sqlite:///path or postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME")

@@ -2,7 +2,8 @@
 
     blockstore serve [--data-dir DIR | --db URL --chunks URL] [--listen HOST:PORT] [--init]
         [--advertise HOST:PORT] [--ebs-listen HOST:PORT]  both planes, one process
-    (every server command also takes --config FILE, --metrics-listen, --log-format)
+    (every server command also takes --config FILE, --print-config, --metrics-listen,
+     --log-format; gc and verify take --config FILE for the stores, --print-config)
     blockstore control-plane --db URL [--listen HOST:PORT]
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
         [--advertise HOST:PORT] [--ebs-listen HOST:PORT]   clients find it (discovery)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,16 +26,25 @@ from blockstore.clock import RandomIds, SystemClock
 from clients.sizes import parse_size
 from blockstore.errors import BlockstoreError
 from manifest import ManifestStore, open_manifest
-from manifest.open import DB_ERRORS
+from manifest.open import DB_ERRORS, check_db_url
+from chunkstore.open import check_chunks_url
 from services import gc_cli, server
 from services.accounts import create_account_with_key, has_accounts, list_accounts
-from services.config import ServerConfig, TlsConfig, default_urls
-from services.configfile import settings_defaults
+from services.config import ServerConfig, TlsConfig, check_tls_files, default_urls
+from services.configfile import flags_given, setting_names, settings_defaults
+from services import printconfig
 from services.identity import StoreRefused
 from services.logformat import FORMATS, configure_logging
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DATA_DIR = Path("./data")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# gc and verify may read a server's --config file and BLOCKSTORE_* environment, so they
+# pair with the very stores the server uses; only these settings are theirs (the server's
+# `gc-grace` is gc's `--grace`), the server's other keys are skipped, unknown keys refused.
+STORE_SETTINGS = {"data_dir": "data_dir", "db": "db", "chunks": "chunks"}
+MAINTENANCE_SETTINGS = {"gc": {**STORE_SETTINGS, "gc_grace": "grace"},
+                        "verify": STORE_SETTINGS}
 
 
 def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
@@ -89,7 +100,7 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--tls-cert", type=Path)
     p.add_argument("--tls-key", type=Path)
     p.add_argument("--tls-client-ca", type=Path, help="require client certificates (mTLS)")
-    p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS)
     p.add_argument("--log-format", default="text", choices=FORMATS,
                    help="text (default) or json: one JSON object per line")
     p.add_argument("--metrics-listen", default="",
@@ -97,6 +108,13 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--config", type=Path,
                    help="TOML file of settings (keys are the long flag names); the "
                         "environment (BLOCKSTORE_<FLAG>) and flags override it")
+    add_print_config(p)
+
+
+def add_print_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--print-config", nargs="?", const="toml", choices=printconfig.FORMATS,
+                   help="print the effective settings (toml, the default, or json), each "
+                        "with its source, secrets masked, and exit")
 
 
 SERVER_COMMANDS = {"serve": ("both planes in one process", True),
@@ -106,7 +124,12 @@ SERVER_COMMANDS = {"serve": ("both planes in one process", True),
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="blockstore")
-    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """The server and admin commands (also put beside the client's for shell completion)."""
     for name, (text, chunks) in SERVER_COMMANDS.items():
         _add_common(sub.add_parser(name, help=text), chunks=chunks)
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
@@ -121,7 +144,6 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--db")
     listing.add_argument("--json", action="store_true")
     gc_cli.add_parsers(sub)
-    return parser
 
 
 def _urls(args: argparse.Namespace) -> tuple[str, str]:
@@ -172,6 +194,7 @@ async def _first_start_banner(store: ManifestStore) -> str | None:
 
 async def _serve(args: argparse.Namespace) -> None:
     config = _server_config(args)
+    check_tls_files(config.tls)
     await server.serve_forever(config, _first_start_banner if args.command == "serve"
                                else None)
 
@@ -212,28 +235,74 @@ async def _account_list(args: argparse.Namespace) -> None:
         print(f"{a.account_id:<{width}}  {a.name}")
 
 
-async def _maintenance(args: argparse.Namespace) -> int:
+def _check_maintenance(args: argparse.Namespace) -> None:
     if not args.data_dir and not (args.db and args.chunks):
         raise ValueError(f"{args.command} needs --data-dir, or both --db and --chunks (a "
                          "chunk store swept against the wrong database loses data)")
+    db, chunks = _urls(args)
+    check_db_url(db)
+    check_chunks_url(chunks)
+
+
+async def _maintenance(args: argparse.Namespace) -> int:
+    _check_maintenance(args)
     run = gc_cli.run_gc if args.command == "gc" else gc_cli.run_verify
     return await run(args, _urls(args))
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    """Flags, over BLOCKSTORE_* environment variables, over --config, over defaults."""
+    """Flags, over BLOCKSTORE_* environment variables, over --config, over defaults.
+
+    `args.settings` maps each setting name to its dest, `args.sources` a dest to where its
+    value came from (a dest missing there has its default)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command in SERVER_COMMANDS:
-        sub = parser._subparsers._group_actions[0].choices[args.command]
-        sub.set_defaults(**settings_defaults(sub, args.config))
-        args = parser.parse_args(argv)
+    if args.command not in SERVER_COMMANDS and args.command not in MAINTENANCE_SETTINGS:
+        return args
+    sub = _sub(parser, args.command)
+    names = MAINTENANCE_SETTINGS.get(args.command) or setting_names(sub)
+    # One file may serve every process of a deployment: another command's keys are skipped.
+    server_names = setting_names(_sub(parser, "serve")).keys()
+    found = settings_defaults(sub, args.config, names=names,
+                              ignored=frozenset(server_names - names.keys()))
+    sub.set_defaults(**found.values)
+    args = parser.parse_args(argv)
+    given = flags_given(_sub(_parser(), args.command), argv[1:])
+    args.settings = names
+    args.sources = {**found.sources, **{dest: "command line" for dest in given}}
     return args
+
+
+def _sub(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    return parser._subparsers._group_actions[0].choices[command]
+
+
+def _print_config(args: argparse.Namespace) -> None:
+    """Checks the settings as a start would (without opening stores), then prints them."""
+    if args.command in SERVER_COMMANDS:
+        tls = _server_config(args).tls
+        notes = ["TLS files are opened at start, not by --print-config"] if tls else []
+    else:
+        _check_maintenance(args)
+        notes = []
+    db, chunks = _urls(args)
+    notes.append(f"manifest database in use: {printconfig.mask('db', db)}")
+    if args.command != "control-plane":
+        notes.append(f"chunk store in use: {chunks}")
+    if chunks.startswith("s3:"):
+        notes.append("S3 credentials from the environment: " + ", ".join(
+            f"{name} {'set' if os.environ.get(name) else 'NOT SET'}"
+            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")))
+    rows = printconfig.effective(args, args.settings, args.sources)
+    print(printconfig.render(args.command, rows, args.print_config, notes))
 
 
 def main(argv: list[str]) -> int:
     try:
         args = _parse(argv)
+        if getattr(args, "print_config", None):
+            _print_config(args)
+            return 0
         configure_logging(getattr(args, "log_level", "WARNING"),
                           getattr(args, "log_format", "text"))
     except ValueError as err:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blockstore.urls import file_url, sqlite_url
+from chunkstore.open import check_chunks_url
+from manifest.open import check_db_url
 
 PLANES = frozenset({"control", "data"})
 MAX_MESSAGE_BYTES = 16 << 20   # the largest chunk (4 MiB) plus framing, with room to spare
@@ -48,11 +50,17 @@ class ServerConfig:
             raise ValueError(f"planes must be a non-empty subset of {sorted(PLANES)}")
         if "data" in self.planes and not self.chunks_url:
             raise ValueError("the data plane needs --chunks (or --data-dir)")
-        host, sep, port = self.listen.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise ValueError(f"--listen {self.listen!r}: expected HOST:PORT")
+        # Everything a start could refuse is refused here, before any store is created.
+        check_db_url(self.db_url)
+        if self.chunks_url:
+            check_chunks_url(self.chunks_url)
+        for flag, value in (("--listen", self.listen), ("--metrics-listen", self.metrics_listen),
+                            ("--ebs-listen", self.ebs_listen)):
+            host, sep, port = value.rpartition(":")
+            if (value or flag == "--listen") and (not sep or not host or not port.isdigit()):
+                raise ValueError(f"{flag} {value!r}: expected HOST:PORT")
         if self.grace_s < 0:
-            raise ValueError("grace period must be >= 0")
+            raise ValueError("--grace must be >= 0 seconds")
         if self.max_connections < 0 or self.max_connection_idle_s <= 0:
             raise ValueError("--max-connections must be >= 0 and --max-connection-idle > 0")
         if self.min_free_bytes < 0:
@@ -70,6 +78,19 @@ class ServerConfig:
             raise ValueError("--advertise-ttl must be at least 1 second")
         if self.gc_interval_s < 0 or self.gc_grace_s <= 0:
             raise ValueError("--gc-interval must be >= 0 and --gc-grace > 0 seconds")
+
+
+def check_tls_files(tls: TlsConfig | None) -> None:
+    """A start refuses unreadable TLS files by flag name before it opens any store."""
+    for flag, path in (("--tls-cert", tls and tls.cert), ("--tls-key", tls and tls.key),
+                       ("--tls-client-ca", tls and tls.client_ca)):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as err:
+            raise ValueError(f"{flag} {path}: cannot read it ({err.strerror})") from None
 
 
 def default_urls(data_dir: Path) -> tuple[str, str]:

@@ -47,6 +47,12 @@ def _add_stores(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunks", help="chunk store URL: file:///path or "
                        "s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION]")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--config", type=Path,
+                   help="a server's TOML settings file: its data-dir, db, chunks (and "
+                        "gc-grace for gc) apply, its other keys are skipped; "
+                        "BLOCKSTORE_DB etc. and flags override it")
+    p.add_argument("--print-config", nargs="?", const="toml", choices=("toml", "json"),
+                   help="print the effective store settings, secrets masked, and exit")
 
 
 async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:

@@ -139,6 +139,14 @@ def test_a_server_runs_from_a_config_file_alone(tmp_path):
     ("listne = 'x:1'\n", "unknown setting 'listne'"),
     ("gc-interval = 'soon'\n", "gc-interval in"),
     ("listen = \n", "not valid TOML"),
+    # Each of these once got past the check: the stores were created, then the start failed
+    # (or the message named no setting).
+    ("log-level = 'verbose'\n", "log-level in"),
+    ("metrics-listen = 'nope'\n", "--metrics-listen 'nope'"),
+    ("ebs-listen = 'nope'\n", "--ebs-listen 'nope'"),
+    ("chunks = 's3://b?endpoint=http://127.0.0.1:1&secret=1'\n", "chunk store URL"),
+    ("tls-cert = 'missing.crt'\ntls-key = 'missing.key'\n", "--tls-cert"),
+    ("grace = -1\n", "--grace"),
 ])
 def test_bad_config_is_refused_naming_the_setting(tmp_path, content, named):
     config = tmp_path / "bad.toml"
