@@ -2,7 +2,8 @@
 
 Server and admin commands (serve, control-plane, data-plane, account, gc, verify)
 live in `services`; client commands (volume, snapshot, upload, backup, download,
-diff) live in `clients`, which imports no server code. This module only picks one.
+diff) live in `clients`, which imports no server code; `completion` (blockstore.completion)
+knows both. This module only picks one.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ server and admin commands (each takes --help):
     account        account create NAME: a new account and its bearer token
     gc             free the space of deleted volumes and snapshots
     verify         re-read every chunk, report and quarantine bad ones
+    completion     completion bash|zsh: a shell completion script
 """
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "completion":
+        from blockstore.completion import main as completion_main
+
+        return completion_main(argv[1:])
     if argv and argv[0] in SERVER_COMMANDS:
         from services.cli import main as server_main
 

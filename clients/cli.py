@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import os
 import sys
 
@@ -48,11 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blockstore", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Blockstore client: manage volumes and snapshots on a Blockstore server.")
+    parser.add_argument("--version", action="version", version=f"blockstore {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_parser()
     for module in commands.discover():
         module.register(subparsers, common)
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version (pyproject.toml), never a second copy of it."""
+    try:
+        return importlib.metadata.version("blockstore")
+    except importlib.metadata.PackageNotFoundError:   # run from a tree never installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str]) -> int:

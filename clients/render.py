@@ -1,5 +1,9 @@
 """Output for the CLI: JSON for scripts, aligned text tables for people.
 
+Tables are drawn by `rich` (bold header, a rule under it, fitted to the terminal's width)
+only when stdout is a terminal; piped or captured output is the plain aligned text, so
+scripts, `grep` and tests see the same bytes as before. `--json` never changes.
+
 JSON uses the proto field names (snake_case) and keeps int64 as numbers (the canonical
 proto3 JSON mapping turns them into strings, which is awkward in jq and shell), enums as
 their names, timestamps as RFC 3339 and tokens (bytes) as hex, matching BLAKE3 tools.
@@ -7,7 +11,9 @@ their names, timestamps as RFC 3339 and tokens (bytes) as hex, matching BLAKE3 t
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
@@ -59,16 +65,37 @@ def print_json(payload, out=None) -> None:
     (out or sys.stdout).write("\n")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Left-aligned columns, two spaces apart; numbers are right-aligned."""
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]],
+          terminal: bool | None = None) -> str:
+    """Left-aligned columns, two spaces apart; numbers are right-aligned. On a terminal
+    (`terminal` None: is stdout one?) the same table as rich draws it."""
     rows = [[str(c) for c in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     numeric = [bool(rows) and all(_is_number(r[i]) for r in rows) for i in range(len(headers))]
+    if sys.stdout.isatty() if terminal is None else terminal:
+        return _rich_table(headers, rows, numeric)
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.rjust(w) if num else c.ljust(w)
                          for c, w, num in zip(cells, widths, numeric)).rstrip()
     return "\n".join([line(headers)] + [line(r) for r in rows])
+
+
+def _rich_table(headers: Sequence[str], rows: list[list[str]], numeric: list[bool]) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for header, num in zip(headers, numeric):
+        # Ids and checksums are copied from here: never fold or cut them.
+        grid.add_column(header, justify="right" if num else "left", no_wrap=True)
+    for r in rows:
+        grid.add_row(*r)
+    console = Console(file=io.StringIO(), force_terminal=True,
+                      width=shutil.get_terminal_size().columns)
+    console.print(grid)
+    return console.file.getvalue().rstrip("\n")
 
 
 def fields(pairs: Iterable[tuple[str, object]]) -> str:

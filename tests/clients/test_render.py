@@ -33,3 +33,21 @@ def test_tokens_are_hex_and_repeated_fields_are_lists():
 def test_table_aligns_columns_and_right_aligns_numbers():
     text = render.table(["ID", "VERSION"], [("vol-1", 1), ("vol-22", 10)])
     assert text.splitlines() == ["ID      VERSION", "vol-1         1", "vol-22       10"]
+
+
+def test_table_on_a_terminal_is_drawn_by_rich_with_the_same_cells():
+    rows = [("vol-1", 1), ("vol-22", 10)]
+    drawn = render.table(["ID", "VERSION"], rows, terminal=True)
+    assert "\x1b[1m" in drawn and "─" in drawn, "bold header and a rule under it"
+    lines = drawn.splitlines()
+    assert lines[2].split() == ["vol-1", "1"] and lines[3].split() == ["vol-22", "10"]
+    assert lines[2].rstrip().endswith(" 1") and len(lines[2].rstrip()) == \
+        len(lines[3].rstrip()), "numbers stay right-aligned"
+
+
+def test_table_is_plain_text_when_stdout_is_not_a_terminal(capsys):
+    rows = [("vol-1", 1)]
+    print(render.table(["ID", "VERSION"], rows))          # stdout captured: not a TTY
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and out == render.table(["ID", "VERSION"], rows,
+                                                     terminal=False) + "\n"
