@@ -1,6 +1,6 @@
 """Blockstore's CLI against restic and borg on one job: full backup, incremental, restore.
 
-    .venv/bin/python bench/compare.py [--size 1G] [--keep]
+    .venv/bin/python bench/compare.py [--size 1G] [--keep] [--plot FILE.svg]
 
 Generates a VM-like image (bench/common.make_image) and a v2 with ~2% of its 1 MiB
 blocks rewritten, then, in one run on this machine, with a warm page cache:
@@ -13,7 +13,9 @@ Installs restic and borgbackup with apt-get if they are missing (this is not a t
 Prints MB/s of logical image bytes, wall and CPU seconds (children's rusage, plus the
 server's CPU for ours), peak RSS (the client's VmHWM, polled; our server's shown apart),
 bytes stored on disk, and our ratio to each peer. Figures on a shared machine
-are noisy: run twice before reading much into a 10% difference.
+are noisy: run twice before reading much into a 10% difference. `--plot FILE.svg` also
+draws the figures (bench/plot.py, matplotlib from the `bench` extra) and writes them as
+FILE.json beside it; `--replot FILE.json` redraws from such a file without running.
 """
 
 from __future__ import annotations
@@ -217,6 +219,27 @@ def report(size: int, results: list[ToolResult]) -> None:
         print(row([r.name, *ratios, f"{ours.stored / r.stored:.2f}x"], [22, 12, 12, 12, 12]))
 
 
+def as_dict(size: int, results: list[ToolResult], title: str) -> dict:
+    """The figures bench/plot.py draws (and FILE.json keeps)."""
+    return {"size_bytes": size, "title": title, "tools": [
+        {"name": r.name, "stored_bytes": r.stored, "identical": r.identical, "note": r.note,
+         "phases": {p: {"wall": m.wall, "cpu": m.cpu, "rss_mib": m.rss_mib}
+                    for p, m in r.phases.items()}} for r in results]}
+
+
+def write_plot(result: dict, svg: Path) -> None:
+    from bench.plot import plot_comparison
+    svg.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    plot_comparison(result, svg)
+    print(f"wrote {svg} and {svg.with_suffix('.json')}", file=sys.stderr)
+
+
+def _title(size: int, note: str, load: float) -> str:
+    return (f"{size / MIB:.0f} MiB VM-like image, v2 with ~2% of 1 MiB blocks rewritten; "
+            f"one run on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+            f"load average {load:.1f} at start{note}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--size", default="1G", help="image size, e.g. 1G, 256M (default 1G)")
@@ -226,8 +249,19 @@ def main() -> None:
     p.add_argument("--warm-gib", type=float, default=8.0,
                    help="touch this much fresh memory first, so no tool pays the VM's "
                         "first-touch cost for page cache inside its measurement (0: don't)")
+    p.add_argument("--plot", type=Path, metavar="FILE.svg",
+                   help="draw the figures as SVG (and write FILE.json beside it)")
+    p.add_argument("--plot-note", default="",
+                   help="appended to the figure's title, e.g. ', shared with other jobs'")
+    p.add_argument("--replot", type=Path, metavar="FILE.json",
+                   help="only redraw --plot from a FILE.json an earlier run wrote")
     args = p.parse_args()
+    if args.replot:
+        svg = args.plot or args.replot.with_suffix(".svg")
+        write_plot(json.loads(args.replot.read_text()), svg)
+        return
     size = parse_size(args.size)
+    load = os.getloadavg()[0]              # other work on the machine skews every figure
     ensure_tools()
     v1 = make_image(args.image_dir / f"blockstore-bench-{size}.img", size)
     if args.warm_gib:
@@ -250,10 +284,11 @@ def main() -> None:
                 print(f"running {tool} ...", file=sys.stderr)
                 results.extend(fn())
         report(size, results)
+        if args.plot:
+            write_plot(as_dict(size, results, _title(size, args.plot_note, load)), args.plot)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-
 
 
 if __name__ == "__main__":
