@@ -108,10 +108,6 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
     p.add_argument("--config", type=Path,
                    help="TOML file of settings (keys are the long flag names); the "
                         "environment (BLOCKSTORE_<FLAG>) and flags override it")
-    add_print_config(p)
-
-
-def add_print_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--print-config", nargs="?", const="toml", choices=printconfig.FORMATS,
                    help="print the effective settings (toml, the default, or json), each "
                         "with its source, secrets masked, and exit")
