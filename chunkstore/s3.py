@@ -5,16 +5,21 @@ heads 7-10x, create-only puts 1.3x faster, and async without a thread per reques
 
 Insert is create-only (`PUT` with `If-None-Match: *`): the object appears whole or not at
 all, concurrent puts of one token from any number of processes agree on one creator, and
-an existing chunk is never rewritten. Objects cannot be touched in place, so each chunk's
-last-seen time lives in a small `seen/` object beside it, written BEFORE the chunk is
-relied on; garbage collection reads it, and its conditional delete
-(`delete(older_than=t)`, s3_delete.py) removes the chunk, then re-reads the seen time and
-puts the chunk back if someone saw it meanwhile. Because writers record "seen" first and
-check the chunk second, and GC deletes first and checks "seen" second, a writer either
-finds the chunk gone (and writes it again) or GC finds the writer's mark (and restores
-the chunk): S3's read-after-write consistency makes the two orders exhaustive.
-A missing seen object (a crash between its write and the chunk's) means the chunk's own
-Last-Modified, plus one second for its whole-second resolution, errs on "recent".
+an existing chunk is never rewritten. A chunk's last-seen time is the later of the time
+its writer stamped on the object (user metadata `seen`; Last-Modified plus one second, its
+whole-second resolution rounded towards "recent", if absent) and a small `seen/` object
+that a dedup hit or touch writes (objects cannot be touched in place).
+
+GC's conditional delete (s3_delete.py) reads the chunk, deletes it, then looks for a trace
+of a writer that relied on it meanwhile and puts it back if it finds one. Each way of
+relying on a chunk leaves its trace BEFORE it checks or writes the chunk, one request per
+new chunk (S3's read-after-write consistency makes the two orders exhaustive):
+- a fresh create-only PUT needs none: it succeeds only if the chunk is absent, i.e. after
+  GC's delete, and carries its own seen time;
+- a dedup hit (the create answered 412) or a touch writes `seen/` first, then checks the
+  chunk still exists (gone: GC took it between, write it again / report it missing);
+- an overwrite (a plain PUT, the same work whether or not the chunk exists) is announced
+  in a write intent first (s3_intents.py, one small object per group of concurrent puts).
 """
 
 from __future__ import annotations
@@ -34,9 +39,19 @@ from chunkstore.fileformat import HEADER_SIZE, is_chunk_name, pack_header, unpac
 from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
 from chunkstore.s3_config import S3Config
 from chunkstore.s3_delete import delete_if_older
+from chunkstore.s3_intents import IntentLog
 from chunkstore.verify import check_put, check_token, verified_chunk
 
 from blockstore.errors import ChunkMissing
+
+SEEN = "seen"                      # user metadata: the writer's clock when it stored the object
+
+
+def _stamped(attributes, fallback: float) -> float:
+    try:
+        return float(attributes[SEEN])
+    except (KeyError, TypeError, ValueError):
+        return fallback                # written by someone else, or unreadable
 
 
 class S3ChunkStore:
@@ -54,21 +69,24 @@ class S3ChunkStore:
                           # client sees UNAVAILABLE and retries), not after minutes.
                           retry_config={"max_retries": 3,
                                         "retry_timeout": timedelta(seconds=15)})
+        self.intents = IntentLog(self.s3, config.key("intents") + "/", clock)
 
     async def put(self, token: bytes, payload: bytes, compression: Compression,
                   plain_length: int, *, overwrite: bool = False) -> bool:
-        """`overwrite`: a plain PUT, which replaces any copy whole (same cost either way)."""
+        """`overwrite`: an announced plain PUT, which replaces any copy whole (same cost
+        either way); else create-only, and on a 412 a dedup hit (seen, then re-checked)."""
         check_put(token, payload, compression, plain_length)
         body = pack_header(Compression(compression), plain_length, len(payload)) + payload
+        key = self.config.chunk_key(token)
         if overwrite:
-            await self.mark_seen(token)
-            await obstore.put_async(self.s3, self.config.chunk_key(token), body,
+            await self.intents.announce(token)
+            await obstore.put_async(self.s3, key, body, attributes=self._stamp(),
                                     use_multipart=False)
             return True
         while True:
-            await self.mark_seen(token)
-            if await self._create(self.config.chunk_key(token), body):
+            if await self._create(key, body, self._stamp()):
                 return True
+            await self.mark_seen(token)
             if await self._exists(token):     # else GC took it between: write it again
                 return False
 
@@ -90,9 +108,8 @@ class S3ChunkStore:
             return None
         size = result.meta["size"]
         header = unpack_header(token, bytes(raw), size)
-        seen = await self.seen_time(token)
-        if seen is None:
-            seen = result.meta["last_modified"].timestamp() + 1
+        seen = max(_stamped(result.attributes, result.meta["last_modified"].timestamp() + 1),
+                   await self.seen_time(token) or 0.0)
         return ChunkInfo(bytes(token), header.compression, header.plain_length,
                          header.stored_length, seen)
 
@@ -153,8 +170,9 @@ class S3ChunkStore:
         """Nothing to release: the client's connections close with it."""
 
     async def sweep_temp_files(self, older_than: float) -> tuple[int, int]:
-        """Nothing to sweep: a create-only PUT leaves no partial object behind."""
-        return 0, 0
+        """Write intents older than GC's cutoff, which protect nothing any more (a failed
+        PUT leaves no partial object behind, so there is nothing else to sweep)."""
+        return await self.intents.prune(older_than)
 
     # -- helpers shared with s3_delete.py -------------------------------------------
     async def mark_seen(self, token: bytes) -> None:
@@ -172,11 +190,15 @@ class S3ChunkStore:
         return await self._read(self.config.chunk_key(token))
 
     async def restore(self, token: bytes, raw: bytes) -> None:
-        await self._create(self.config.chunk_key(token), raw)
+        await self._create(self.config.chunk_key(token), raw, self._stamp())
 
-    async def _create(self, key: str, body: bytes) -> bool:
+    def _stamp(self) -> dict[str, str]:
+        return {SEEN: repr(self._clock())}
+
+    async def _create(self, key: str, body: bytes, attributes: dict[str, str]) -> bool:
         try:
-            await obstore.put_async(self.s3, key, body, mode="create", use_multipart=False)
+            await obstore.put_async(self.s3, key, body, attributes=attributes, mode="create",
+                                    use_multipart=False)
         except AlreadyExistsError:
             return False
         return True

@@ -14,7 +14,7 @@ import pytest
 
 from chunkstore import LocalChunkStore, MemoryChunkStore, blake3_token, encode
 from chunkstore.fileformat import HEADER_SIZE
-from chunkstore.s3 import S3ChunkStore
+from chunkstore.s3 import SEEN, S3ChunkStore
 from chunkstore.s3_config import parse_s3_url
 
 
@@ -77,10 +77,14 @@ class S3Damage:
         self._rewrite(token, lambda raw: raw[:-7])
 
     def age(self, token: bytes, seconds: float) -> None:
+        """Both places a last-seen time lives: the object's own stamp and `seen/`."""
         async def go():
-            seen = (await self.store.stat(token)).mtime - seconds
+            seen = repr((await self.store.stat(token)).mtime - seconds)
+            raw = await self.store.read_raw(token)
+            await obstore.put_async(self.store.s3, self.store.config.chunk_key(token), raw,
+                                    attributes={SEEN: seen})
             await obstore.put_async(self.store.s3, self.store.config.seen_key(token),
-                                    repr(seen).encode())
+                                    seen.encode())
         _on_own_loop(go())
 
 
