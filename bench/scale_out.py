@@ -1,6 +1,7 @@
 """SQLite + a directory against PostgreSQL + SeaweedFS (S3), in one run on this machine.
 
-    .venv/bin/python bench/scale_out.py [--size 256M]
+    .venv/bin/python bench/scale_out.py [--size 256M] [--phase all|single|planes]
+                                        [--clients 4] [--client-size 32M] [--planes 1,2,3]
 
 Starts `blockstore serve` twice on loopback (fsync on): once on the embedded stores, once
 with `--db postgresql://...` (a throwaway cluster, tests/pgserver.py) and
@@ -13,8 +14,9 @@ client library:
   manifest's share of an upload, no chunk data): milliseconds, median of 5;
 - ListChangedBlocks over 100,000 rows (a snapshot of a volume with 100,000 written zero
   chunks, read page by page): seconds.
-Not measured here (not written yet): aggregate MB/s of four clients over one, two and
-three data-plane processes. Figures on a shared machine are noisy: run twice.
+Phase `planes` (bench/scale_out_planes.py): aggregate MB/s of `--clients` concurrent CLI
+clients over 1, 2 and 3 data-plane processes sharing PostgreSQL + SeaweedFS, with CPU
+seconds per GiB of each process tree. Figures on a shared machine are noisy: run twice.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import BLOCKSTORE, MIB, REPO, make_image, start_server  # noqa: E402
+from bench.scale_out_planes import print_planes, run_planes  # noqa: E402
 from blockstore.v1 import data_plane_pb2 as dp  # noqa: E402
 from clients.aio import AsyncClient  # noqa: E402
 from clients.sizes import parse_size  # noqa: E402
@@ -112,28 +115,44 @@ def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="256M")
-    size = parse_size(parser.parse_args().size)
+    parser.add_argument("--phase", choices=["all", "single", "planes"], default="all")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--client-size", default="32M")
+    parser.add_argument("--planes", default="1,2,3")
+    args = parser.parse_args()
+    size, client_size = parse_size(args.size), parse_size(args.client_size)
     with tempfile.TemporaryDirectory(prefix="bench-scale-out-") as tmp:
         root = Path(tmp)
-        image = make_image(root / "image.raw", size)
-        results = {"sqlite+dir": run_setup("sqlite", root / "a", image, size, [], None)}
+        results = {}
+        if args.phase != "planes":
+            image = make_image(root / "image.raw", size)
+            results["sqlite+dir"] = run_setup("sqlite", root / "a", image, size, [], None)
         pg, weed = start_cluster(), start_seaweedfs()
         try:
             make_template(pg)
             weed.make_bucket("bench")
             os.environ.update(weed.env())          # the server and CLI read them
-            db = fresh_database(pg)
-            results["pg+s3"] = run_setup("pg", root / "b", image, size,
-                                         ["--db", db, "--chunks", weed.url("bench")], db)
+            if args.phase != "planes":
+                db = fresh_database(pg)
+                results["pg+s3"] = run_setup("pg", root / "b", image, size,
+                                             ["--db", db, "--chunks", weed.url("bench")], db)
+                print_single(results, size)
+            if args.phase != "single":
+                planes = {n: run_planes(root, pg, weed, n, args.clients, client_size)
+                          for n in map(int, args.planes.split(","))}
+                print_planes(planes, args.clients, client_size)
         finally:
             weed.stop()
             remove(pg)
+
+
+def print_single(results: dict, size: int) -> None:
     names = list(results["sqlite+dir"])
     print(f"\n{'phase':32} {'sqlite+dir':>12} {'pg+s3':>12} {'pg+s3 / sqlite':>15}")
     for n in names:
         a, b = results["sqlite+dir"][n], results["pg+s3"][n]
         print(f"{n:32} {a:12.1f} {b:12.1f} {b / a:15.2f}")
-    print(f"(image {size / MIB:.0f} MiB)")
+    print(f"(image {size / MIB:.0f} MiB)", flush=True)
 
 
 if __name__ == "__main__":
