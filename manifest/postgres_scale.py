@@ -14,11 +14,21 @@ from manifest.visibility import END, READERS, invisible
 class ScaleQueries(PgQueries):
     async def newest_at(self, vid: int, max_version: int,
                         indexes: Sequence[int]) -> list[BlockRow]:
-        """Per given chunk index, the newest row at or below `max_version`."""
+        """Per given chunk index, the newest row at or below `max_version`.
+
+        The BETWEEN keeps the planner on the primary key: given only `= ANY` of a page of
+        1,000 indexes, its custom plan is a sequential scan of the whole table per page
+        (EXPLAIN ANALYZE on 110,000 rows: 12-50 ms; bounded by the page's range: 0.6-3 ms),
+        so listing a volume page by page would cost pages x rows."""
+        wanted = sorted(set(indexes))
+        if not wanted:
+            return []
         rows = await self._all(
             "SELECT DISTINCT ON (chunk_index) chunk_index, token, version FROM blocks "
-            "WHERE vid = $1 AND chunk_index = ANY($2::bigint[]) AND version <= $3 "
-            "ORDER BY chunk_index, version DESC", vid, sorted(set(indexes)), max_version)
+            "WHERE vid = $1 AND chunk_index BETWEEN $4 AND $5 AND "
+            "chunk_index = ANY($2::bigint[]) AND version <= $3 "
+            "ORDER BY chunk_index, version DESC", vid, wanted, max_version, wanted[0],
+            wanted[-1])
         return [BlockRow(idx, token, version) for idx, token, version in rows]
 
     async def latest_snapshot(self, vid: int) -> Snapshot | None:
