@@ -16,6 +16,7 @@ import grpc
 import pytest
 
 from blockstore.v1 import control_plane_pb2 as cpb
+from services import cli, server as server_module
 from services.cli import _parse
 from tests.limits.conftest import CHUNK, Client, block, target
 from tests.observe import until
@@ -135,23 +136,41 @@ def test_a_server_runs_from_a_config_file_alone(tmp_path):
         proc.stop()
 
 
-@pytest.mark.parametrize("content, named", [
+BAD_FILES = [
     ("listne = 'x:1'\n", "unknown setting 'listne'"),
     ("gc-interval = 'soon'\n", "gc-interval in"),
     ("listen = \n", "not valid TOML"),
-    # Each of these once got past the check: the stores were created, then the start failed
-    # (or the message named no setting).
+    # Each of these once got past the checks: the stores were created, then the start
+    # failed (or the message named no setting).
     ("log-level = 'verbose'\n", "log-level in"),
     ("metrics-listen = 'nope'\n", "--metrics-listen 'nope'"),
     ("ebs-listen = 'nope'\n", "--ebs-listen 'nope'"),
     ("chunks = 's3://b?endpoint=http://127.0.0.1:1&secret=1'\n", "chunk store URL"),
     ("tls-cert = 'missing.crt'\ntls-key = 'missing.key'\n", "--tls-cert"),
     ("grace = -1\n", "--grace"),
-])
-def test_bad_config_is_refused_naming_the_setting(tmp_path, content, named):
+]
+
+
+def test_bad_config_stops_the_console_script_with_exit_2(tmp_path):
     config = tmp_path / "bad.toml"
-    config.write_text(content)
+    config.write_text(BAD_FILES[0][0])
     done = blockstore_cmd("serve", "--config", str(config), "--data-dir", str(tmp_path / "d"),
                           check=False, timeout=60)
-    assert done.returncode == 2 and named in done.stderr, done.stderr
+    assert done.returncode == 2 and BAD_FILES[0][1] in done.stderr, done.stderr
+    assert not (tmp_path / "d").exists(), "nothing was created by a refused start"
+
+
+@pytest.mark.parametrize("content, named", BAD_FILES)
+def test_bad_config_is_refused_naming_the_setting(tmp_path, monkeypatch, capsys, content,
+                                                  named):
+    """In-process (a subprocess each cost ~2 s): reaching serve_forever, which opens the
+    stores, is the failure."""
+    async def started(*_args, **_kwargs):
+        raise AssertionError("the start got past the checks and would open the stores")
+    monkeypatch.setattr(server_module, "serve_forever", started)
+    monkeypatch.setattr(cli, "configure_logging", lambda *_args: None)   # not under test
+    config = tmp_path / "bad.toml"
+    config.write_text(content)
+    assert cli.main(["serve", "--config", str(config), "--data-dir", str(tmp_path / "d")]) == 2
+    assert named in capsys.readouterr().err
     assert not (tmp_path / "d").exists(), "nothing was created by a refused start"
