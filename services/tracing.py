@@ -71,8 +71,18 @@ def exporters_wanted(environ: Mapping[str, str]) -> list[str]:
     return named
 
 
+def traces_endpoint(environ: Mapping[str, str]) -> str:
+    """Where OTLP/HTTP spans go, by the specification's rule for the two variables."""
+    url = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    base = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or "http://localhost:4318"
+    return url or base.rstrip("/") + "/v1/traces"
+
+
 def tracing_from_environment(environ: Mapping[str, str]) -> Tracing | None:
-    """The SDK as the standard variables configure it, or None when they ask for nothing."""
+    """The SDK as the standard variables configure it, or None when they ask for nothing.
+
+    `environ` decides whether and where; the SDK reads the rest of its settings (headers,
+    timeouts, sampler, batching, resource) from the process environment itself."""
     named = exporters_wanted(environ)
     if not named:
         return None
@@ -88,8 +98,8 @@ def tracing_from_environment(environ: Mapping[str, str]) -> Tracing | None:
     for name in named:
         if name == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            exporter = OTLPSpanExporter()    # OTEL_EXPORTER_OTLP_*: endpoint, headers, ...
-            described.append(f"otlp {exporter._endpoint}")
+            exporter = OTLPSpanExporter(endpoint=traces_endpoint(environ))
+            described.append(f"otlp {traces_endpoint(environ)}")
         else:
             exporter = ConsoleSpanExporter()
             described.append("console")

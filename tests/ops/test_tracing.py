@@ -17,6 +17,7 @@ import pytest
 
 from blockstore.v1 import control_plane_pb2 as cpb
 from services.tracing import exporters_wanted, tracing_from_environment
+from tests.hostile.world import read_all
 from tests.limits.conftest import CHUNK, Client, block, target
 from tests.observe import until
 from tests.ops.otlp import OtlpReceiver
@@ -24,6 +25,7 @@ from tests.serverproc import ServerProcess, create_account
 
 UPLOAD = "blockstore.v1.DataPlaneService/UploadBlocks"
 GET_VOLUME = "blockstore.v1.ControlPlaneService/GetVolume"
+DOWNLOAD = "blockstore.v1.DataPlaneService/DownloadBlocks"
 
 
 @pytest.fixture
@@ -53,10 +55,11 @@ def test_rpc_and_store_spans_reach_the_collector_as_one_trace(tmp_path, no_otel_
             iter([target(vol), block(0, datas[0], CHUNK), block(CHUNK, datas[1], CHUNK)]),
             timeout=30, metadata=(*client.dp.md, ("traceparent",
                                                   f"00-{trace_id}-{parent_id}-01")))
+        assert read_all(client.dp, volume_id=vol)[:2 * CHUNK] == b"".join(datas)
         with pytest.raises(grpc.RpcError):
             client.cp.GetVolume(cpb.GetVolumeRequest(volume_id="vol-missing"))
-        until(lambda: receiver.named(GET_VOLUME) and len(receiver.named("ChunkStore.put")) >= 2,
-              "the upload's chunk writes and the later GetVolume were exported")
+        until(lambda: receiver.named(GET_VOLUME) and len(receiver.named("ChunkStore.get")) >= 2,
+              "the upload's and the download's chunk spans and the GetVolume were exported")
     finally:
         client.close()
         proc.stop()
@@ -84,6 +87,13 @@ def test_rpc_and_store_spans_reach_the_collector_as_one_trace(tmp_path, no_otel_
     assert [w.attributes["blockstore.manifest.outcome"] for w in writes] == ["committed"] * 2
     assert writes[-1].span.start_time_unix_nano >= max(p.span.end_time_unix_nano for p in puts)
     assert writes[-1].span.end_time_unix_nano <= rpc.span.end_time_unix_nano
+
+    [download] = receiver.named(DOWNLOAD)
+    gets = [s for s in receiver.named("ChunkStore.get")
+            if s.span.parent_span_id == download.span.span_id]
+    assert sorted(g.attributes["blockstore.chunk.token"] for g in gets) == \
+        sorted(blake3.blake3(d).hexdigest() for d in datas), \
+        "each chunk read of the streamed reply is a child of the DownloadBlocks span"
 
     [missing] = receiver.named(GET_VOLUME)
     assert missing.attributes["rpc.grpc.status"] == "NOT_FOUND"
