@@ -13,11 +13,18 @@ Workloads: `--calls` sequential GetVolume calls (per-call cost shows best on a s
 RPC) and one UploadBlocks stream of `--upload` bytes in 1 MiB blocks. Prints the best
 round of each (the machine is shared: figures are ranges, the best is the least
 disturbed), as calls/s and server CPU microseconds per call, MB/s and server CPU seconds.
+
+On a loaded machine those end-to-end differences drown in noise, so it also times the
+interceptors alone, in this process: `--micro` calls of a unary behavior that does
+nothing, bare, with the per-RPC log (INFO, to /dev/null) and with log and tracing (the
+SDK's batch processor, an exporter that drops): microseconds each adds per call.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -115,13 +122,68 @@ def rounds(modes: dict, work: Path, args: argparse.Namespace) -> dict[str, list]
     return results
 
 
+def micro(calls: int) -> dict[str, float]:
+    """Microseconds per call of a do-nothing unary behavior, bare and wrapped."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (BatchSpanProcessor, SpanExporter,
+                                                SpanExportResult)
+    from services.rpclog import RpcLogInterceptor
+    from services.tracing import TracingInterceptor
+
+    class Drop(SpanExporter):
+        def export(self, spans):
+            return SpanExportResult.SUCCESS
+
+    class Context:               # what the wrappers ask of a finished call
+        def code(self):
+            return None
+
+    class Details:
+        method = "/blockstore.v1.ControlPlaneService/GetVolume"
+        invocation_metadata = (("authorization", "Bearer x"),)
+
+    async def behavior(request, context):
+        return request
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Drop()))
+    logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"))
+    stacks = {"bare": [], "log": [RpcLogInterceptor()],
+              "log+trace": [RpcLogInterceptor(), TracingInterceptor(provider.get_tracer("b"))]}
+    return {name: asyncio.run(_time_calls(stack, behavior, Context(), Details(), calls))
+            for name, stack in stacks.items()}
+
+
+async def _time_calls(stack, behavior, context, details, calls: int) -> float:
+    async def final(_details):
+        return grpc.unary_unary_rpc_method_handler(behavior)
+
+    async def chained(details):
+        continuation = final
+        for interceptor in reversed(stack):
+            continuation = (lambda i, c: lambda d: i.intercept_service(c, d))(
+                interceptor, continuation)
+        return await continuation(details)
+
+    t0 = time.process_time()
+    for _ in range(calls):
+        handler = await chained(details)
+        await handler.unary_unary(b"", context)
+    return (time.process_time() - t0) / calls * 1e6
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--calls", type=int, default=2000)
     p.add_argument("--upload", type=parse_size, default=64 * MIB)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--base", default=BASE_REF)
+    p.add_argument("--micro", type=int, default=20000)
     args = p.parse_args()
+    for name, us in micro(args.micro).items():
+        print(f"interceptors {name:<10} {us:7.1f} us CPU per call (in process)")
+    if args.rounds < 1:
+        return
     with tempfile.TemporaryDirectory(prefix="bs-trace-bench-") as tmp:
         work = Path(tmp)
         modes = {"base": (checkout(args.base, work / "base"), {}), "off": (REPO, {}),
