@@ -26,6 +26,7 @@ from tests.serverproc import ServerProcess, create_account
 UPLOAD = "blockstore.v1.DataPlaneService/UploadBlocks"
 GET_VOLUME = "blockstore.v1.ControlPlaneService/GetVolume"
 DOWNLOAD = "blockstore.v1.DataPlaneService/DownloadBlocks"
+DELETE = "blockstore.v1.ControlPlaneService/DeleteVolume"
 
 
 @pytest.fixture
@@ -56,6 +57,8 @@ def test_rpc_and_store_spans_reach_the_collector_as_one_trace(tmp_path, no_otel_
             timeout=30, metadata=(*client.dp.md, ("traceparent",
                                                   f"00-{trace_id}-{parent_id}-01")))
         assert read_all(client.dp, volume_id=vol)[:2 * CHUNK] == b"".join(datas)
+        with pytest.raises(grpc.RpcError):
+            client.cp.DeleteVolume(cpb.DeleteVolumeRequest(volume_id="vol-missing"))
         with pytest.raises(grpc.RpcError):
             client.cp.GetVolume(cpb.GetVolumeRequest(volume_id="vol-missing"))
         until(lambda: receiver.named(GET_VOLUME) and len(receiver.named("ChunkStore.get")) >= 2,
@@ -94,6 +97,13 @@ def test_rpc_and_store_spans_reach_the_collector_as_one_trace(tmp_path, no_otel_
     assert sorted(g.attributes["blockstore.chunk.token"] for g in gets) == \
         sorted(blake3.blake3(d).hexdigest() for d in datas), \
         "each chunk read of the streamed reply is a child of the DownloadBlocks span"
+
+    [delete] = receiver.named(DELETE)
+    [rollback] = [s for s in receiver.named("ManifestStore.write")
+                  if s.span.parent_span_id == delete.span.span_id]
+    assert rollback.attributes["blockstore.manifest.outcome"] == "rolled_back", \
+        "a write transaction its body gave up on is not reported as committed"
+    assert rollback.span.status.code == rollback.span.status.STATUS_CODE_ERROR
 
     [missing] = receiver.named(GET_VOLUME)
     assert missing.attributes["rpc.grpc.status"] == "NOT_FOUND"
