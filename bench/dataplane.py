@@ -1,11 +1,14 @@
 """Data-plane benchmark: full upload, re-upload by reference, download, against the ceiling.
 
     .venv/bin/python bench/dataplane.py [--size 1G] [--streams 2] [--compress]
+                                        [--metrics-overhead ROUNDS]
 
 Generates a deterministic VM-like image, starts `blockstore serve` on loopback with
 default durability (fsync on), and measures with our client library. Prints MB/s of
 logical image bytes, wall and CPU seconds of client and server, server peak RSS,
-stored bytes on disk, and the bare gRPC echo's MB/s from the same run.
+stored bytes on disk, and the bare gRPC echo's MB/s from the same run. With
+`--metrics-overhead ROUNDS` it instead compares full uploads with and without metrics and
+per-RPC logs (bench/metrics_overhead.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import echo  # noqa: E402
 from bench.common import (MIB, Meter, create_account, disk_usage, make_image,  # noqa: E402
                           row, start_server, warm_memory)
+from bench.metrics_overhead import compare  # noqa: E402
 from clients import AsyncClient, volume_target  # noqa: E402
 from clients.sizes import parse_size  # noqa: E402
 from clients.transfer import Tuning, download_to_fd, upload_image  # noqa: E402
@@ -93,6 +97,9 @@ def main() -> None:
     p.add_argument("--streams", type=int, default=2)
     p.add_argument("--compress", action="store_true", help="compress on the client")
     p.add_argument("--no-fsync", action="store_true")
+    p.add_argument("--metrics-overhead", type=int, default=0, metavar="ROUNDS",
+                   help="compare upload MB/s with and without --metrics-listen and "
+                        "per-RPC logs, ROUNDS pairs (bench/metrics_overhead.py)")
     p.add_argument("--warm-gib", type=float, default=4.0,
                    help="touch this much fresh memory before measuring (0: don't)")
     p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
@@ -103,7 +110,11 @@ def main() -> None:
         print(f"warmed {args.warm_gib:g} GiB of memory in {took:.1f}s (first touch of a VM page "
               "is costly; see bench/common.py warm_memory)")
     with tempfile.TemporaryDirectory(prefix="blockstore-bench-") as work:
-        asyncio.run(run(args, image, Path(work)))
+        if args.metrics_overhead:
+            tuning = Tuning(streams=args.streams, compress_level=1 if args.compress else 0)
+            asyncio.run(compare(image, Path(work), args.metrics_overhead, tuning))
+        else:
+            asyncio.run(run(args, image, Path(work)))
 
 
 if __name__ == "__main__":

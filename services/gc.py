@@ -301,18 +301,24 @@ async def _forget_vanished(store: ManifestStore, chunks: ChunkStore, batch: int,
 
 
 async def run_periodically(store: ManifestStore, chunks: ChunkStore, config: GcConfig,
-                           interval_s: float) -> None:
-    """The server's GC task: a run every `interval_s`; cancelled on shutdown."""
+                           interval_s: float,
+                           observe: Callable[[str, GcReport | None], None] = lambda *_: None,
+                           ) -> None:
+    """The server's GC task: a run every `interval_s`; cancelled on shutdown.
+    `observe(outcome, report)` hears each run: ok (with its report), skipped, failed."""
     while True:
         await asyncio.sleep(interval_s)
         try:
             report = await collect_garbage(store, chunks, config)
         except LeaseBusy:
+            observe("skipped", None)
             log.debug("gc skipped: another run holds the lease")
             continue
         except Exception:
+            observe("failed", None)
             log.exception("gc run failed; retrying in %.1fs", interval_s)
             continue
+        observe("ok", report)
         # Every run, idle ones too: an operator sees that GC runs and what it keeps.
         log.info("gc: %d rows compacted, %d chunks swept (%d bytes freed), %d kept "
                  "(recent or in use), %d rows of vanished chunks forgotten, %d temp files "

@@ -1,8 +1,9 @@
 """The `/metrics` endpoint: Prometheus text over a minimal HTTP/1.1 server (asyncio).
 
-Owns only the socket: it answers `GET /metrics` with `Metrics.render()` and everything
-else with 404/405, reads at most 8 KiB of request head within 5 s, and closes each
-connection after one answer, so a slow or hostile scraper holds nothing for long.
+Owns only the socket: it answers `GET /metrics` with `Metrics.render()` (prometheus-client's
+text format, services/metric_families.py) and everything else with 404/405, reads at most
+8 KiB of request head within 5 s, and closes each connection after one answer, so a slow
+or hostile scraper holds nothing for long.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services.metrics import Metrics
+from services.metric_families import CONTENT_TYPE, Metrics
 
 log = logging.getLogger("blockstore.metrics")
 MAX_HEAD = 8192
 READ_TIMEOUT_S = 5.0
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 async def start_metrics_server(metrics: Metrics, listen: str) -> tuple[asyncio.Server, int]:
@@ -49,9 +49,9 @@ def _response(metrics: Metrics, head: bytes) -> bytes:
     return _reply(200, metrics.render(), CONTENT_TYPE, body=method == b"GET")
 
 
-def _reply(status: int, text: str, ctype: str = "text/plain; charset=utf-8",
+def _reply(status: int, text: str | bytes, ctype: str = "text/plain; charset=utf-8",
            body: bool = True) -> bytes:
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
     reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}[status]
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n"
             f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode()

@@ -34,8 +34,7 @@ from services.auth import AccountResolver, EdgeInterceptor
 from services.config import MAX_MESSAGE_BYTES, ServerConfig
 from services.connections import connection_options
 from services.faults import domain_error
-from services.metrics import RPC_TOTAL, Metrics, MetricsInterceptor
-from services.metrics_http import start_metrics_server
+from services.metering import Metering
 from services.gc import GcConfig, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services import dependency_health
@@ -86,7 +85,7 @@ def _server_options(config: ServerConfig) -> list[tuple[str, int]]:
 
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
                           store: ManifestStore, closers: list, reserve: SpaceReserve,
-                          tracing: Tracing | None):
+                          tracing: Tracing | None, metering: Metering):
     from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
@@ -95,25 +94,27 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
         max_upload_streams=config.max_upload_streams,
         stream_idle_timeout_s=config.stream_idle_timeout_s)
     def stack(chunks):
+        # Metering innermost: it times what the backend does, not a refused put.
         # Tracing outermost: a chunk write refused for space shows as a failed span.
-        chunks = ReservingChunkStore(chunks, reserve.check)
+        chunks = ReservingChunkStore(metering.chunks(chunks), reserve.check)
         return TracedChunkStore(chunks, tracing.tracer) if tracing else chunks
 
     servicer, close = await build_data_plane(config, store, dp_config, stack)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
     if config.gc_interval_s > 0:
-        closers.append(_start_gc(config, store))
+        closers.append(_start_gc(config, store, metering))
     return servicer
 
 
-def _start_gc(config: ServerConfig, store: ManifestStore):
+def _start_gc(config: ServerConfig, store: ManifestStore, metering: Metering):
     """The periodic GC task; returns its closer (cancel, wait)."""
     from chunkstore import open_chunk_store
 
-    chunks = open_chunk_store(config.chunks_url, fsync=config.fsync)
+    chunks = metering.chunks(open_chunk_store(config.chunks_url, fsync=config.fsync))
     task = asyncio.create_task(run_periodically(
-        store, chunks, GcConfig(grace_s=config.gc_grace_s), config.gc_interval_s))
+        store, chunks, GcConfig(grace_s=config.gc_grace_s), config.gc_interval_s,
+        metering.gc_finished))
 
     async def close() -> None:
         task.cancel()
@@ -127,14 +128,15 @@ async def start(config: ServerConfig, cp_config: ControlPlaneConfig | None = Non
     cp_config = cp_config or ControlPlaneConfig(
         max_pending_snapshots_per_account=config.max_pending_snapshots_per_account)
     tracing = tracing_from_environment(os.environ)     # None unless OTEL_* ask for it
-    store = await open_manifest(config.db_url)
+    metering = Metering(config.metrics_listen, config.db_url, config.chunks_url)
+    store = metering.manifest(await open_manifest(config.db_url))
     closers: list = [tracing.close] if tracing else []     # closed last: flushes spans
     try:
         if "data" in config.planes:
             await _check_binding(config, store)
         if tracing:
             store = TracedManifestStore(store, tracing.tracer)
-        return await _assemble(config, cp_config, store, closers, tracing)
+        return await _assemble(config, cp_config, store, closers, tracing, metering)
     except BaseException:
         # A port in use, unreadable TLS files, a bad --chunks: release what was opened
         # (the database's threads would otherwise keep the process alive).
@@ -157,12 +159,12 @@ async def _check_binding(config: ServerConfig, store: ManifestStore) -> None:
 
 
 async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
-                    store: ManifestStore, closers: list, tracing: Tracing | None) -> Running:
+                    store: ManifestStore, closers: list, tracing: Tracing | None,
+                    metering: Metering) -> Running:
     reserve = SpaceReserve.for_urls(config.db_url, config.chunks_url, config.min_free_bytes)
-    metrics = Metrics()
     rpc_log = RpcLogInterceptor()
     # Metrics, log and trace outside the edge: they see the status the client sees.
-    server = grpc.aio.server(interceptors=[MetricsInterceptor(metrics), rpc_log,
+    server = grpc.aio.server(interceptors=[*metering.interceptors(), rpc_log,
                                            *([TracingInterceptor(tracing.tracer)]
                                              if tracing else []),
                                            EdgeInterceptor(AccountResolver(store)),
@@ -177,15 +179,16 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
         control_plane_pb2_grpc.add_ControlPlaneServiceServicer_to_server(servicer, server)
         names.append(CP_NAME)
     if "data" in config.planes:
-        data_plane = await _add_data_plane(server, config, store, closers, reserve, tracing)
+        data_plane = await _add_data_plane(server, config, store, closers, reserve, tracing,
+                                           metering)
         names.append(DP_NAME)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME,
                                          reflection.SERVICE_NAME], server)
     port = _bind(server, config)
-    metrics_port = await _start_metrics(metrics, config, closers)
-    ebs_port = await _start_ebs(config, cp_config, store, data_plane, closers, metrics)
+    metrics_port = await metering.serve(closers)
+    ebs_port = await _start_ebs(config, cp_config, store, data_plane, closers, metering)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -241,7 +244,7 @@ async def _advertise(config: ServerConfig, store: ManifestStore,
 
 
 async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store: ManifestStore,
-                     data_plane, closers: list, metrics: Metrics) -> int:
+                     data_plane, closers: list, metering: Metering) -> int:
     """The EBS direct facade: the control plane's domain objects and the data plane's
     chunk store, workers and operation record, over the same manifest (docs/ebs.md)."""
     if not config.ebs_listen:
@@ -254,24 +257,9 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     blocks = EbsBlocks(data_plane)        # the servicer holds the data plane's parts
     facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
                                         Snapshots(store, cp_config), blocks), blocks)
-    def observe(operation: str, outcome: str) -> None:
-        metrics.inc(RPC_TOTAL, service="EBS", method=operation, code=outcome)
-
-    runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error, observe)
+    runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error,
+                                          metering.ebs_finished)
     closers.append(runner.cleanup)
-    return port
-
-
-async def _start_metrics(metrics: Metrics, config: ServerConfig, closers: list) -> int:
-    if not config.metrics_listen:
-        return 0
-    http, port = await start_metrics_server(metrics, config.metrics_listen)
-
-    async def close() -> None:
-        http.close()
-        await http.wait_closed()
-
-    closers.append(close)
     return port
 
 

@@ -30,6 +30,9 @@ def register(subparsers, common) -> None:
                         help="chunk cache bound (default 1G)")
     parser.add_argument("--json-status", type=Path, metavar="FILE",
                         help="keep FILE updated with JSON counters (also on SIGUSR1)")
+    parser.add_argument("--metrics-listen", default="", metavar="HOST:PORT",
+                        help="serve the same counters as Prometheus text at "
+                             "http://HOST:PORT/metrics (port 0 picks a free one)")
     parser.add_argument("--shadow", type=Path, metavar="FILE",
                         help="shadow mode: FILE (an image or block device at least the "
                              "volume's size) is the disk; writes are uploaded in the background")
@@ -47,7 +50,8 @@ async def run(client, args) -> int:
     config = GatewayConfig(volume_id=args.volume, host=host.strip("[]") or "127.0.0.1",
                            port=int(port), cache_dir=args.cache_dir, cache_size=args.cache_size,
                            json_status=args.json_status, lease_ttl=args.lease_ttl,
-                           shadow=args.shadow, snapshot_every=args.snapshot_every)
+                           shadow=args.shadow, snapshot_every=args.snapshot_every,
+                           metrics_listen=args.metrics_listen)
     try:
         await serve(client, config)
     except (CacheDirBusy, ShadowTooSmall, StaleLog) as err:

@@ -21,6 +21,7 @@ from clients.gateway.basis import Basis
 from clients.gateway.cache import ChunkCache
 from clients.gateway.handshake import Export
 from clients.gateway.lease import FencedDisk, LeaseKeeper, identity
+from clients.gateway.metrics import serve_metrics
 from clients.gateway.primary import CachedVolume
 from clients.gateway.remote import Layout, RemoteVolume
 from clients.gateway.server import NbdServer
@@ -43,6 +44,7 @@ class GatewayConfig:
     json_status: Path | None = None
     status_interval: float = 1.0
     lease_ttl: int = 30
+    metrics_listen: str = ""             # HOST:PORT of /metrics (clients/gateway/metrics.py)
 
 
 class CacheDirBusy(Exception):
@@ -92,11 +94,14 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
         server = NbdServer(fenced, Export(frozenset({"", volume.volume_id}), layout.size))
         host, port = await server.start(config.host, config.port)
         stats.uri = format_uri(host, port)
+        metrics = _serve_metrics(stats, config.metrics_listen)
         tasks = [asyncio.create_task(job) for job in background]
         print(f"blockstore: gateway serving {stats.uri}", flush=True)
         try:
             await reporter.until_stopped()
         finally:
+            if metrics:
+                metrics.shutdown()
             await server.close()
             for task in tasks:
                 task.cancel()
@@ -108,6 +113,17 @@ async def _serve_leased(client, config, volume, layout, home, lease) -> None:
     if not left:
         with contextlib.suppress(Exception):
             await lease.release()   # else keep it: only this directory knows those writes
+
+
+def _serve_metrics(stats: Stats, listen: str):
+    """The /metrics listener if asked for (its address printed before the NBD one,
+    which tools wait for); None otherwise."""
+    if not listen:
+        return None
+    server, port = serve_metrics(stats, listen)
+    print(f"blockstore: gateway metrics on http://{listen.rpartition(':')[0]}:{port}/metrics",
+          flush=True)
+    return server
 
 
 @contextlib.asynccontextmanager

@@ -97,9 +97,15 @@ def _on_own_loop(coro) -> None:
 _prefixes = itertools.count()
 
 
-@pytest.fixture(params=["memory", "local", "s3"])
+@pytest.fixture(params=["memory", "local", "s3", "metered"])
 async def store(request, tmp_path: Path):
-    if request.param == "s3":
+    """`metered`: the local store under the metrics wrapper the server stacks on it
+    (services/metered_chunks.py), which must keep the whole contract."""
+    if request.param == "metered":
+        from services.metered_chunks import MeteredChunkStore
+        from services.metric_families import Metrics
+        backend = MeteredChunkStore(LocalChunkStore(tmp_path), "dir", Metrics())
+    elif request.param == "s3":
         weed = request.getfixturevalue("seaweedfs")
         url = weed.url("conformance", f"t{next(_prefixes)}-{os.getpid()}")
         backend = S3ChunkStore(parse_s3_url(url, weed.env()))
@@ -111,6 +117,7 @@ async def store(request, tmp_path: Path):
 
 @pytest.fixture
 def damage(store):
+    store = getattr(store, "inner", store)       # a wrapper: damage what it wraps
     if isinstance(store, S3ChunkStore):
         return S3Damage(store)
     return MemoryDamage(store) if isinstance(store, MemoryChunkStore) else LocalDamage(store)

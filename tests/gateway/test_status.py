@@ -1,11 +1,16 @@
-"""What the gateway reports: its URI, cache hits and misses, dirty bytes (file and SIGUSR1)."""
+"""What the gateway reports: its URI, cache hits and misses, dirty bytes (file, SIGUSR1 and
+--metrics-listen)."""
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from clients.gateway import nbdproto as p
 from tests.gateway.conftest import CHUNK, create_volume
@@ -25,6 +30,15 @@ def wait_for(check, what: str, timeout: float = 30):
     return result
 
 
+def scrape(gw) -> dict[str, float]:
+    url = wait_for(lambda: next((m.group(1) for x in gw.output if (
+        m := re.search(r"gateway metrics on (http://\S+/metrics)", x))), None),
+        "the gateway's metrics address")
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        text = reply.read().decode()
+    return {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+
+
 def test_status_counts_cache_misses_hits_and_dirty_bytes(env, gateways, tmp_path):
     volume = create_volume(env, "4M")
     first = gateways(env, volume, cache_dir=tmp_path / "a")
@@ -36,7 +50,8 @@ def test_status_counts_cache_misses_hits_and_dirty_bytes(env, gateways, tmp_path
     assert first.stop(signal.SIGTERM) == 0
 
     st = tmp_path / "status.json"
-    gw = gateways(env, volume, "--json-status", str(st), cache_dir=tmp_path / "b")  # cold cache
+    gw = gateways(env, volume, "--json-status", str(st), "--metrics-listen", "127.0.0.1:0",
+                  cache_dir=tmp_path / "b")                                   # cold cache
     c = RawNbd(*gw.host_port)
     c.go()
     assert c.call(p.CMD_READ, 0, 4096) == (0, b"\x09" * 4096)
@@ -48,6 +63,11 @@ def test_status_counts_cache_misses_hits_and_dirty_bytes(env, gateways, tmp_path
     assert seen["dirty_bytes"] == CHUNK and seen["dirty_chunks"] == 1
     assert seen["mode"] == "primary" and seen["uri"] == gw.uri
     assert seen["cache_bytes"] == CHUNK        # the one chunk fetched
+    metrics = scrape(gw)
+    assert (metrics["blockstore_gateway_cache_misses_total"],
+            metrics["blockstore_gateway_cache_hits_total"]) == (1, 1)
+    assert (metrics["blockstore_gateway_dirty_bytes"],
+            metrics["blockstore_gateway_cache_bytes"]) == (CHUNK, CHUNK)
 
     gw.proc.send_signal(signal.SIGUSR1)
     line = wait_for(lambda: next((x for x in gw.output if x.startswith("blockstore: status ")), None),
