@@ -2,6 +2,7 @@
 
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--no-repair] [--json]
+    (both also take --metrics-file FILE: the run's figures for a textfile collector)
 
 Both may run while servers use the same stores. Both first check that the chunk store
 belongs to the manifest (services/identity.py) and refuse to touch either otherwise.
@@ -20,6 +21,7 @@ from chunkstore import open_chunk_store
 from manifest import open_manifest
 from services.gc import DEFAULT_GRACE_S, GcConfig, collect_garbage
 from services.identity import Names, bind_stores
+from services.metrics_file import write_gc, write_verify
 from services.verify import VerifyConfig, VerifyReport, verify_store
 
 
@@ -53,6 +55,9 @@ def _add_stores(p: argparse.ArgumentParser) -> None:
                         "BLOCKSTORE_DB etc. and flags override it")
     p.add_argument("--print-config", nargs="?", const="toml", choices=("toml", "json"),
                    help="print the effective store settings, secrets masked, and exit")
+    p.add_argument("--metrics-file", type=Path, metavar="FILE",
+                   help="write the run's figures to FILE as Prometheus text (for "
+                        "node_exporter's textfile collector; replaced atomically)")
 
 
 async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
@@ -65,6 +70,8 @@ async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
     finally:
         await chunks.close()
         await store.close()
+    if args.metrics_file:
+        write_gc(args.metrics_file, report)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
@@ -89,6 +96,8 @@ async def run_verify(args: argparse.Namespace, urls: tuple[str, str]) -> int:
     finally:
         await chunks.close()
         await store.close()
+    if args.metrics_file:
+        write_verify(args.metrics_file, report)
     print(json.dumps(report.as_dict()) if args.json else _human(report))
     return 0 if report.ok else 1
 

@@ -37,14 +37,14 @@ def _stores(data_dir: Path, db: str | None) -> list[str]:
     return ["--db", db, "--chunks", file_url(Path(data_dir) / "chunks")]
 
 
-def gc_cli(data_dir: Path, grace: float = 0, db: str | None = None) -> dict:
-    out = blockstore_cmd("gc", *_stores(data_dir, db), "--grace", str(grace), "--json")
+def gc_cli(data_dir: Path, grace: float = 0, db: str | None = None, *extra: str) -> dict:
+    out = blockstore_cmd("gc", *_stores(data_dir, db), "--grace", str(grace), "--json", *extra)
     return json.loads(out.stdout)
 
 
-def verify_cli(data_dir: Path, db: str | None = None):
+def verify_cli(data_dir: Path, db: str | None = None, *extra: str):
     """(exit code, report dict) of `blockstore verify --json`."""
-    out = blockstore_cmd("verify", *_stores(data_dir, db), "--json", check=False)
+    out = blockstore_cmd("verify", *_stores(data_dir, db), "--json", *extra, check=False)
     assert out.returncode in (0, 1), out.stderr
     return out.returncode, json.loads(out.stdout)
 

@@ -3,6 +3,9 @@ and keeps exactly what surviving readers need (real server, real gRPC, real CLI)
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from blockstore.v1 import control_plane_pb2 as cpb
 from tests.data_plane.helpers import (CHUNK, MIB, b3, new_volume, rand, read, snapshot,
@@ -34,9 +37,16 @@ async def test_deleting_volumes_and_snapshots_frees_their_chunks(server, cp, dp)
     await delete_volume(cp, doomed.volume_id)
     clock_past_every_chunk(server.data_dir)
 
-    report = gc_cli(server.data_dir, grace=0)
+    results = Path(server.data_dir) / "gc.prom"
+    report = gc_cli(server.data_dir, 0, None, "--metrics-file", str(results))
     assert report["chunks_swept"] == 8 and report["bytes_freed"] >= 8 * CHUNK
     assert report["rows_compacted"] == 9
+    figures = {s.name: s.value for f in text_string_to_metric_families(results.read_text())
+               for s in f.samples}
+    assert (figures["blockstore_gc_last_chunks_freed"],
+            figures["blockstore_gc_last_bytes_freed"],
+            figures["blockstore_gc_last_rows_compacted"]) == (8, report["bytes_freed"], 9), \
+        "--metrics-file: the run's figures for a textfile collector"
     assert before - chunk_bytes(server.data_dir) >= 8 * CHUNK, "the chunk dir shrinks"
     assert block_rows(server.data_dir, doomed.volume_id) == []
     assert await read(dp, snapshot_id=kept_snap.snapshot_id, size=MIB) == kept_image, \

@@ -8,12 +8,24 @@ from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from chunkstore.fileformat import HEADER_SIZE, chunk_path
 from tests.data_plane.helpers import (CHUNK, MIB, b3, clone, missing, new_volume, rand, read,
                                       snapshot, upload)
 from tests.control_plane.helpers import initial_snapshot_id
 from tests.gc.helpers import verify_cli
+
+
+def textfile(path: Path) -> dict[str, float]:
+    """The samples of a --metrics-file, parsed by prometheus-client, but the timestamp."""
+    samples = {}
+    for family in text_string_to_metric_families(path.read_text()):
+        for s in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            samples[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
+    assert samples.pop("blockstore_verify_last_run_timestamp_seconds") > 0
+    return samples
 
 
 def chunk_file(data_dir: str, token: bytes) -> Path:
@@ -45,8 +57,15 @@ async def test_corrupt_chunks_are_data_loss_named_by_verify_and_healed_by_reuplo
     assert await read(dp, volume_id=vol.volume_id, offset=0, length=CHUNK) == blocks[0][1], \
         "other blocks still read"
 
-    code, report = verify_cli(server.data_dir)
+    results = Path(server.data_dir) / "verify.prom"
+    code, report = verify_cli(server.data_dir, None, "--metrics-file", str(results))
     assert code == 1 and not report["ok"]
+    assert textfile(results) == {
+        "blockstore_verify_ok": 0, "blockstore_verify_integrity_ok": 1,
+        "blockstore_verify_chunks_read": report["chunks_read"],
+        "blockstore_verify_referenced_chunks": report["referenced_chunks"],
+        'blockstore_verify_problems{kind="corrupt"}': 1,
+        'blockstore_verify_problems{kind="missing"}': 1}, "--metrics-file: the same results"
     by_token = {p["token"]: p for p in report["problems"]}
     assert set(by_token) == {b3(found_by_verify).hex(), b3(found_by_read).hex()}
     # The read above already moved its rotten chunk aside: verify finds it missing.
@@ -75,8 +94,9 @@ async def test_corrupt_chunks_are_data_loss_named_by_verify_and_healed_by_reuplo
         "every row pointing at the tokens reads again"
     assert await read(dp, volume_id=cloned.volume_id, offset=CHUNK, length=2 * CHUNK) == \
         found_by_verify + found_by_read
-    code, report = verify_cli(server.data_dir)
+    code, report = verify_cli(server.data_dir, None, "--metrics-file", str(results))
     assert (code, report["problems"], report["integrity"]) == (0, [], ["ok"])
+    assert textfile(results)["blockstore_verify_ok"] == 1, "the file is replaced by each run"
 
 
 async def test_missing_chunk_is_reported_with_its_readers(server, cp, dp):
