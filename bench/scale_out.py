@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import BLOCKSTORE, MIB, REPO, make_image, start_server  # noqa: E402
-from bench.scale_out_planes import print_planes, run_planes  # noqa: E402
+from bench.scale_out_planes import postmaster, print_planes, run_planes, tree_cpu  # noqa: E402
 from blockstore.v1 import data_plane_pb2 as dp  # noqa: E402
 from clients.aio import AsyncClient  # noqa: E402
 from clients.sizes import parse_size  # noqa: E402
@@ -55,7 +55,8 @@ def cli(env: dict, *args: str) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
-async def manifest_ops(address: str, token: str) -> dict[str, float]:
+async def manifest_ops(address: str, token: str, cpu) -> dict[str, float]:
+    """`cpu()`: CPU seconds of the server and its database so far (where listing goes)."""
     out = {}
     async with AsyncClient(address, token) as c:
         vol, _ = await c.create_volume(size_bytes=64 * MIB, chunk_size=SMALL)
@@ -81,17 +82,19 @@ async def manifest_ops(address: str, token: str) -> dict[str, float]:
                                   [dp.UploadBlock(offset=i * SMALL, length=SMALL, zero=True)
                                    for i in range(start, start + 25_000)])
         snap = await c.create_snapshot(huge.volume_id)
-        started = time.perf_counter()
+        started, cpu0 = time.perf_counter(), cpu()
         seen = 0
         async for _ in c.list_changed_blocks(snap.snapshot_id):
             seen += 1
         assert seen == rows, seen
         out["ListChangedBlocks 100k rows s"] = time.perf_counter() - started
+        out["  its server CPU s"], out["  its database CPU s"] = \
+            [b - a for a, b in zip(cpu0, cpu())]
     return out
 
 
 def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
-              db: str | None) -> dict[str, float]:
+              db: str | None, db_pid: int | None = None) -> dict[str, float]:
     server = start_server(root, "--log-level", "WARNING", *extra)
     try:
         where = ["--db", db] if db else ["--data-dir", str(root)]
@@ -106,7 +109,9 @@ def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
         secs, _ = cli(env, "download", "--snapshot", snap, str(root / "restored.img"),
                       "--no-progress")
         figures["restore MB/s"] = size / secs / 1e6
-        figures.update(asyncio.run(manifest_ops(server.address, token)))
+        figures.update(asyncio.run(manifest_ops(
+            server.address, token,
+            lambda: (server.cpu_seconds(), tree_cpu(db_pid) if db_pid else 0.0))))
         return figures
     finally:
         server.stop()
@@ -135,7 +140,8 @@ def main() -> None:
             if args.phase != "planes":
                 db = fresh_database(pg)
                 results["pg+s3"] = run_setup("pg", root / "b", image, size,
-                                             ["--db", db, "--chunks", weed.url("bench")], db)
+                                             ["--db", db, "--chunks", weed.url("bench")], db,
+                                             postmaster(pg))
                 print_single(results, size)
             if args.phase != "single":
                 planes = {n: run_planes(root, pg, weed, n, args.clients, client_size)
@@ -151,7 +157,8 @@ def print_single(results: dict, size: int) -> None:
     print(f"\n{'phase':32} {'sqlite+dir':>12} {'pg+s3':>12} {'pg+s3 / sqlite':>15}")
     for n in names:
         a, b = results["sqlite+dir"][n], results["pg+s3"][n]
-        print(f"{n:32} {a:12.1f} {b:12.1f} {b / a:15.2f}")
+        ratio = f"{b / a:15.2f}" if a else f"{'-':>15}"
+        print(f"{n:32} {a:12.1f} {b:12.1f} {ratio}")
     print(f"(image {size / MIB:.0f} MiB)", flush=True)
 
 

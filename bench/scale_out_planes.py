@@ -116,7 +116,7 @@ def run_planes(root: Path, pg, weed, planes: int, clients: int, size: int) -> di
         cenv = {**env, "BLOCKSTORE_ADDRESS": procs[0].address, "BLOCKSTORE_TOKEN": token}
         vids = [json.loads(_cli(cenv, "volume", "create", "--size", str(size), "--json"))
                 ["volume"]["volume_id"] for _ in images]
-        pids = {"control plane": procs[0].proc.pid, "postgresql": _postmaster(pg),
+        pids = {"control plane": procs[0].proc.pid, "postgresql": postmaster(pg),
                 "seaweedfs": weed.proc.pid}
         pids.update({f"data plane {i + 1}": p.proc.pid for i, p in enumerate(procs[1:])})
         meters = Meters(pids)
@@ -141,7 +141,7 @@ def run_planes(root: Path, pg, weed, planes: int, clients: int, size: int) -> di
             proc.stop()
 
 
-def _postmaster(pg) -> int:
+def postmaster(pg) -> int:
     return int((pg.data / "postmaster.pid").read_text().split()[0])
 
 
