@@ -16,7 +16,12 @@ Rules:
   intent written since then (string order is time order), the body is the tokens, 32
   bytes each; objects are immutable, so bodies are cached by key;
 - an intent matters only while the stream that wrote it runs (GC's cutoff is never later
-  than the oldest active operation's start), so GC removes those older than its cutoff.
+  than the oldest active operation's start), so GC removes those older than its cutoff;
+- an intent is visible within LAG_S of its key time: a writer whose intent PUT took
+  longer writes it again under a fresh key before relying on it. So GC, which asks after
+  every delete, lists only from RELIST_S before its previous listing (plus what it read
+  then, cached), not every intent since its cutoff: everything older was visible to that
+  listing. RELIST_S - LAG_S (90 s) is how far the writers' and GC's clocks may disagree.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from typing import Callable
 import obstore
 
 TOKEN = 32
+LAG_S = 30.0
+RELIST_S = 120.0
 
 
 def intent_key(prefix: str, seconds: float, salt: str = "") -> str:
@@ -42,6 +49,7 @@ class IntentLog:
         self._pending: list[tuple[bytes, asyncio.Future]] = []
         self._lock = asyncio.Lock()
         self._bodies: dict[str, bytes] = {}
+        self._listed: tuple[str, float] | None = None   # (start key, clock) of the last listing
 
     async def announce(self, token: bytes) -> None:
         """Returns once an intent naming `token` is stored."""
@@ -65,25 +73,32 @@ class IntentLog:
         done.result()
 
     async def _write(self, body: bytes) -> None:
-        key = intent_key(self._prefix, self._clock(), secrets.token_hex(6))
-        await obstore.put_async(self._s3, key, body, use_multipart=False)
+        while True:
+            at = self._clock()
+            await obstore.put_async(self._s3, intent_key(self._prefix, at, secrets.token_hex(6)),
+                                    body, use_multipart=False)
+            if self._clock() - at <= LAG_S:
+                return                       # else GC may have listed past it: say it again
 
     async def tokens_since(self, since: float) -> set[bytes]:
         """Every token named by an intent written at or after `since` (writer's clock)."""
-        start = intent_key(self._prefix, since)
-        tokens: set[bytes] = set()
-        async for page in obstore.list(self._s3, prefix=self._prefix, offset=start,
+        start, now = intent_key(self._prefix, since), self._clock()
+        offset = start
+        if self._listed is not None and self._listed[0] <= start:
+            offset = max(start, intent_key(self._prefix, self._listed[1] - RELIST_S))
+        else:
+            self._bodies.clear()              # asked from further back: list it all again
+        async for page in obstore.list(self._s3, prefix=self._prefix, offset=offset,
                                        chunk_size=1000):
             for meta in page:
-                key = meta["path"]
-                if key not in self._bodies:
-                    got = await obstore.get_async(self._s3, key)
-                    self._bodies[key] = bytes(await got.bytes_async())
-                body = self._bodies[key]
-                tokens.update(body[i:i + TOKEN] for i in range(0, len(body), TOKEN))
+                if meta["path"] not in self._bodies:
+                    got = await obstore.get_async(self._s3, meta["path"])
+                    self._bodies[meta["path"]] = bytes(await got.bytes_async())
+        self._listed = (start, now)
         for key in [k for k in self._bodies if k < start]:
             del self._bodies[key]             # older than any caller still asks about
-        return tokens
+        return {body[i:i + TOKEN] for body in self._bodies.values()
+                for i in range(0, len(body), TOKEN)}
 
     async def prune(self, older_than: float) -> tuple[int, int]:
         """Removes intents written before `older_than`; returns (objects, bytes)."""

@@ -17,6 +17,7 @@ import pytest
 
 from chunkstore.s3 import S3ChunkStore
 from chunkstore.s3_config import parse_s3_url
+from chunkstore.s3_intents import LAG_S, RELIST_S, IntentLog, intent_key
 from tests.chunkstore.conftest import S3Damage, make_chunk
 
 
@@ -91,3 +92,36 @@ async def test_concurrent_overwrites_share_write_intents_that_gc_prunes(seaweedf
     assert (removed, size) == (len(keys), 20 * 32)
     assert await _intent_keys(store) == []
     assert {t async for t in store.iter_tokens()} == {c[0] for c in chunks}
+
+
+def _log(store, clock) -> IntentLog:
+    return IntentLog(store.s3, store.config.key("intents") + "/", clock)
+
+
+async def test_an_intent_slower_than_the_lag_bound_is_written_again(seaweedfs, bucket_url):
+    store = _store(seaweedfs, bucket_url)
+    times = iter([1000.0, 1000.0 + LAG_S + 1, 1040.0, 1040.5])
+    await _log(store, lambda: next(times)).announce(b"a" * 32)
+    keys = await _intent_keys(store)
+    assert [k.rsplit("/", 1)[1][:20] for k in keys] == ["%020d" % (1000 * 10**9),
+                                                        "%020d" % (1040 * 10**9)]
+
+
+async def test_gc_relists_only_a_window_before_its_last_listing(seaweedfs, bucket_url):
+    """Intents it listed before come from its cache; one older than RELIST_S before that
+    listing cannot appear later (the writer would have written it again)."""
+    store = _store(seaweedfs, bucket_url)
+    now = [1000.0]
+    log = _log(store, lambda: now[0])
+    await log.announce(b"a" * 32)
+    assert await log.tokens_since(0) == {b"a" * 32}
+
+    prefix = store.config.key("intents") + "/"
+    for seconds, token in ((1000 - RELIST_S - 1, b"late" * 8),
+                           (1000 - RELIST_S + 1, b"near" * 8)):
+        await obstore.put_async(store.s3, intent_key(prefix, seconds, "x"), token)
+    now[0] = 1010.0
+    await log.announce(b"c" * 32)
+    assert await log.tokens_since(0) == {b"a" * 32, b"near" * 8, b"c" * 32}
+    assert await _log(store, lambda: now[0]).tokens_since(0) == \
+        {b"a" * 32, b"late" * 8, b"near" * 8, b"c" * 32}, "a first listing reads them all"
