@@ -32,10 +32,11 @@ from data_plane.stream_slots import StreamSlots
 from data_plane.targets import check_target
 from data_plane.upload import UploadSession
 from ebs_facade.aggregate import linear_sha256
-from ebs_facade.errors import BlockChecksumMismatch, InvalidBlockToken
+from ebs_facade.errors import BlockChecksumMismatch, InvalidBlockToken, SnapshotTimedOut
 from ebs_facade.groups import PutGroups
 from ebs_facade.model import BLOCK_SIZE, BlockData
 from ebs_facade.snapshots import require_ebs_shape
+from ebs_facade.timeouts import Timeouts
 from ebs_facade.tokens import parse_block_token
 from manifest import ManifestStore
 from manifest.lookups import require_snapshot
@@ -70,7 +71,8 @@ class DataPlaneParts(Protocol):
 
 
 class EbsBlocks:
-    def __init__(self, parts: DataPlaneParts) -> None:
+    def __init__(self, parts: DataPlaneParts, timeouts: Timeouts) -> None:
+        self.timeouts = timeouts
         self.store, self.chunks, self.executor = parts.store, parts.chunks, parts.executor
         self.config, self.operations = parts.config, parts.operations
         self.upload_slots, self.downloader = parts.upload_slots, parts.downloader
@@ -102,7 +104,13 @@ class EbsBlocks:
                 snap = require_ebs_shape(await require_snapshot(tx, account_id, snapshot_id))
                 target = await check_target(tx, account_id, "", snapshot_id, snap.version)
             with self.upload_slots.hold(account_id):
-                await self.operations.record_alone(op, target.name)
+                try:
+                    async with self.store.write() as tx:
+                        await self.timeouts.touch_in(tx, snapshot_id)
+                        await self.operations.record(tx, op, target.name)
+                except SnapshotTimedOut:
+                    await self.timeouts.cancel(account_id, snapshot_id)
+                    raise
                 await self._upload(target, op, blocks)
 
     async def _upload(self, target, op, blocks: list[BlockIn]) -> None:

@@ -42,6 +42,10 @@ class BodyTimeout(e.InvalidArgument):
     """A request body that did not arrive in time: nothing was done."""
 
 
+class SnapshotTimedOut(e.SnapshotNotFound):
+    """StartSnapshot's Timeout passed: the snapshot was cancelled (deleted)."""
+
+
 class UnsupportedSnapshot(e.InvalidArgument):
     """A snapshot whose chunk size is not EBS's 512 KiB block (made through gRPC)."""
 

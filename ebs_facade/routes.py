@@ -18,6 +18,7 @@ from blockstore.errors import InvalidArgument
 from ebs_facade.blocks import EbsBlocks
 from ebs_facade.model import BLOCK_SIZE, size_gib
 from ebs_facade.snapshots import EbsSnapshots
+from ebs_facade.timeouts import Timeouts, timeout_minutes
 from manifest import ManifestStore, Snapshot
 
 routes = web.RouteTableDef()
@@ -28,9 +29,12 @@ class Facade:
     store: ManifestStore
     snapshots: EbsSnapshots
     blocks: EbsBlocks
+    timeouts: Timeouts
 
 
 FACADE = web.AppKey("facade", Facade)
+ACCOUNT = web.RequestKey("account_id", str)          # set by the SigV4 edge
+BODY_SHA256 = web.RequestKey("body_sha256", bytes)   # set by the edge, hashed once
 
 
 def int_param(text: str | None, name: str, default: int | None = None) -> int:
@@ -44,7 +48,7 @@ def int_param(text: str | None, name: str, default: int | None = None) -> int:
 
 
 def facade_of(request: web.Request) -> tuple[Facade, str]:
-    return request.app[FACADE], request["account_id"]
+    return request.app[FACADE], request[ACCOUNT]
 
 
 def _snapshot_json(snap: Snapshot, parent: str, tags: dict[str, str]) -> dict:
@@ -77,10 +81,10 @@ async def start_snapshot(request: web.Request) -> web.Response:
     size = body.get("VolumeSize")
     if not isinstance(size, int) or size < 1:
         raise InvalidArgument(f"VolumeSize {str(size)[:20]} must be a positive number of GiB")
-    tags = _tags(body)
+    tags, timeout = _tags(body), timeout_minutes(body.get("Timeout"))
     snap = await facade.snapshots.start(account, size, str(body.get("ParentSnapshotId") or ""),
                                         str(body.get("Description") or ""), tags,
-                                        str(body.get("ClientToken") or ""))
+                                        str(body.get("ClientToken") or ""), timeout)
     return web.json_response(_snapshot_json(snap, snap.parent_snapshot_id, snap.labels),
                              status=201)
 

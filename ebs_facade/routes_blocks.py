@@ -8,9 +8,9 @@ from aiohttp import web
 from blockstore.errors import InvalidArgument
 from ebs_facade.listing import changed_blocks, snapshot_blocks
 from ebs_facade.model import BLOCK_SIZE, BlockPage
+from ebs_facade.routes import BODY_SHA256, facade_of, int_param
 
 block_routes = web.RouteTableDef()
-from ebs_facade.routes import facade_of, int_param
 
 
 @block_routes.put("/snapshots/{snapshot_id}/blocks/{index}", name="PutSnapshotBlock")
@@ -27,7 +27,7 @@ async def put_snapshot_block(request: web.Request) -> web.Response:
     if percent is not None and percent > 100:
         raise InvalidArgument(f"x-amz-Progress {percent} of snapshot {snapshot_id} is above 100")
     checksum, algorithm = h.get("x-amz-Checksum", ""), h.get("x-amz-Checksum-Algorithm", "")
-    await facade.blocks.put(account, snapshot_id, index, data, request["body_sha256"],
+    await facade.blocks.put(account, snapshot_id, index, data, request[BODY_SHA256],
                             checksum, algorithm)
     if percent is not None:
         await facade.snapshots.report_progress(account, snapshot_id, percent)

@@ -22,7 +22,7 @@ from blockstore.clock import Clock, SystemClock
 from ebs_facade import sigv4
 from ebs_facade.errors import BodyTimeout, Faults, ebs_error
 from ebs_facade.model import BLOCK_SIZE
-from ebs_facade.routes import FACADE, Facade, routes
+from ebs_facade.routes import ACCOUNT, BODY_SHA256, FACADE, Facade, routes
 from ebs_facade.routes_blocks import block_routes
 from manifest import ManifestStore
 
@@ -98,12 +98,12 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
             digest = hashlib.sha256(body) if len(body) < 65536 else \
                 await asyncio.get_running_loop().run_in_executor(facade.blocks.executor,
                                                                  hashlib.sha256, body)
-            request["body_sha256"] = digest.digest()
+            request[BODY_SHA256] = digest.digest()
             signed = sigv4.SignedRequest(request.method, request.rel_url.raw_path,
                                          request.rel_url.raw_query_string,
                                          request.headers, body, digest.hexdigest())
             key_id = await sigv4.verify(signed, secret_of, clock.now_us() / 1e6)
-            request["account_id"] = (await keys.lookup(key_id))[0]
+            request[ACCOUNT] = (await keys.lookup(key_id))[0]
             return await handler(request)
         except web.HTTPException:
             raise
@@ -112,7 +112,14 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
                 log.info("%s refused: %s", operation, exc)
             return _error_response(exc, operation, faults)
 
+    async def sweeping(app: web.Application):
+        task = asyncio.create_task(facade.timeouts.run())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
     app = web.Application(middlewares=[edge], client_max_size=MAX_BODY)
+    app.cleanup_ctx.append(sweeping)      # StartSnapshot's Timeout (ebs_facade/timeouts.py)
     app[FACADE] = facade
     app.add_routes(routes)
     app.add_routes(block_routes)

@@ -7,8 +7,8 @@ An EBS snapshot is an UPLOAD snapshot of a volume with 512 KiB chunks (docs/ebs.
   snapshot, nothing written since, same size), so an incremental chain stays one volume
   and ListChangedBlocks is a range query; otherwise a new volume cloned from P. Either
   way the new snapshot starts as P's content and its parent_snapshot_id is P.
-The volume and the snapshot are made in one write transaction, keyed by ClientToken
-(idempotency, as for CreateSnapshot). CompleteSnapshot checks ChangedBlocksCount against
+The volume and the snapshot (and its Timeout deadline, ebs_facade/timeouts.py) are made
+in one write transaction, keyed by ClientToken (idempotency, as for CreateSnapshot). CompleteSnapshot checks ChangedBlocksCount against
 the blocks written to the snapshot and, if given, the LINEAR aggregate checksum (SHA256
 of the written blocks' SHA256 digests in index order) against the stored blocks, read
 back and BLAKE3-verified; then it reports progress 1.0 (completion order of the control
@@ -26,6 +26,7 @@ from control_plane.snapshots import Snapshots
 from control_plane.volumes import Volumes
 from ebs_facade.errors import AggregateChecksumMismatch, UnsupportedSnapshot
 from ebs_facade.model import BLOCK_SIZE, GIB
+from ebs_facade.timeouts import Timeouts
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
 from manifest.export import clone_no_export
 from manifest.lookups import require_snapshot
@@ -43,20 +44,25 @@ def require_ebs_shape(snap: Snapshot) -> Snapshot:
 
 class EbsSnapshots:
     def __init__(self, store: ManifestStore, volumes: Volumes, snapshots: Snapshots,
-                 blocks) -> None:
+                 blocks, timeouts: Timeouts) -> None:
         self.store, self.volumes, self.snapshots = store, volumes, snapshots
+        self.timeouts = timeouts
         self.blocks = blocks             # EbsBlocks: reads blocks for the aggregate checksum
         self.config = snapshots.config
 
     async def start(self, account_id: str, size_gib: int, parent_id: str, description: str,
-                    tags: dict[str, str], client_token: str) -> Snapshot:
-        params = dict(size_gib=size_gib, parent=parent_id, description=description, tags=tags)
+                    tags: dict[str, str], client_token: str, timeout_minutes: int) -> Snapshot:
+        params = dict(size_gib=size_gib, parent=parent_id, description=description, tags=tags,
+                      timeout=timeout_minutes)
         now = self.config.clock.now_us()
         async with self.store.write() as tx:
             async def create() -> Snapshot:
                 volume = await self._volume_for(tx, account_id, size_gib * GIB, parent_id,
                                                 tags, now)
-                return await self.snapshots.take_upload_in(tx, volume, description, tags, now)
+                snap = await self.snapshots.take_upload_in(tx, volume, description, tags, now)
+                await self.timeouts.start_in(tx, account_id, snap.snapshot_id, timeout_minutes,
+                                             now)
+                return snap
             return await run_once(tx, account_id, "EbsStartSnapshot", client_token, params,
                                   now, self.config.idempotency_ttl_us, create,
                                   codec.snapshot_to_json, codec.snapshot_from_json)
@@ -101,6 +107,7 @@ class EbsSnapshots:
             return snap                  # a retried CompleteSnapshot
         if snap.mode is not SnapshotMode.UPLOAD:
             raise InvalidArgument(f"snapshot {snapshot_id} is not an upload snapshot")
+        await self.timeouts.check(account_id, snapshot_id)
         if aggregate:
             written, digest = await self.blocks.linear_sha256(
                 account_id, snapshot_id, written_pages(self.store, snap))

@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
 from manifest.postgres_common import _count
+from manifest.postgres_ebs import EbsTimeoutQueries
 from manifest.postgres_identity import IdentityQueries
 from manifest.postgres_keys import AccessKeyQueries
 from manifest.postgres_leases import VolumeLeaseQueries
@@ -21,7 +22,8 @@ from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
 
 
 class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-                 OperationQueries, AccessKeyQueries, DataPlaneQueries, ShareQueries):
+                 OperationQueries, AccessKeyQueries, DataPlaneQueries, ShareQueries,
+                 EbsTimeoutQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from manifest.models import Account, IdempotencyRecord, Snapshot, Volume
 from manifest.sqlite_blocks import BlockQueries
 from manifest.sqlite_common import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
+from manifest.sqlite_ebs import EbsTimeoutQueries
 from manifest.sqlite_identity import IdentityQueries
 from manifest.sqlite_keys import AccessKeyQueries
 from manifest.sqlite_leases import VolumeLeaseQueries
@@ -19,7 +20,8 @@ from manifest.sqlite_shares import ShareQueries
 
 
 class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQueries,
-               OperationQueries, AccessKeyQueries, DataPlaneQueries, ShareQueries):
+               OperationQueries, AccessKeyQueries, DataPlaneQueries, ShareQueries,
+               EbsTimeoutQueries):
     """One transaction's view of the manifest."""
 
     # -- accounts --------------------------------------------------------------------

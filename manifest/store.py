@@ -173,9 +173,21 @@ class DataPlaneQueries(Protocol):
     async def live_data_planes(self, now: int) -> list[DataPlaneRow]: ...
 
 
+class EbsTimeoutQueries(Protocol):
+    """Deadlines of snapshots started through EBS direct (StartSnapshot's Timeout)."""
+
+    async def put_ebs_timeout(self, snapshot_id: str, account_id: str, timeout_us: int,
+                              deadline_us: int) -> None: ...
+    async def ebs_deadline(self, snapshot_id: str) -> int | None: ...
+    async def extend_ebs_deadline(self, snapshot_id: str, now_us: int) -> None: ...
+    async def expired_ebs_timeouts(self, now_us: int, limit: int) -> list[tuple[str, str]]: ...
+    async def drop_ebs_timeout(self, snapshot_id: str) -> None: ...
+
+
 class ManifestTx(AccountQueries, VolumeQueries, SnapshotQueries, IdempotencyQueries,
                  BlockQueries, MaintenanceQueries, IdentityQueries, SharingQueries,
-                 VolumeLeaseQueries, OperationQueries, DataPlaneQueries, Protocol):
+                 VolumeLeaseQueries, OperationQueries, DataPlaneQueries, EbsTimeoutQueries,
+                 Protocol):
     """One transaction: every role above. Domain code may type a parameter with the
     narrowest role it needs; every backend implements them all (tests/manifest checks it)."""
 

@@ -253,10 +253,13 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     from ebs_facade.routes import Facade
     from ebs_facade.server import start_ebs_server
     from ebs_facade.snapshots import EbsSnapshots
+    from ebs_facade.timeouts import Timeouts
 
-    blocks = EbsBlocks(data_plane)        # the servicer holds the data plane's parts
-    facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config),
-                                        Snapshots(store, cp_config), blocks), blocks)
+    snapshots = Snapshots(store, cp_config)
+    timeouts = Timeouts(store, snapshots)
+    blocks = EbsBlocks(data_plane, timeouts)  # the servicer holds the data plane's parts
+    facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config), snapshots, blocks,
+                                        timeouts), blocks, timeouts)
     runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error,
                                           metering.ebs_finished)
     closers.append(runner.cleanup)

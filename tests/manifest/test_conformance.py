@@ -317,6 +317,24 @@ async def test_access_keys_put_and_looked_up_by_id(store):
         assert await tx.access_key("AKIDNONE") is None
 
 
+async def test_ebs_timeouts_extend_expire_in_deadline_order_and_drop(store):
+    async with store.write() as tx:
+        await tx.put_ebs_timeout("snap-late", "acct-a", 600, T0 + 600)
+        await tx.put_ebs_timeout("snap-early", "acct-b", 600, T0 + 100)
+        await tx.extend_ebs_deadline("snap-late", T0 + 50)        # now + timeout
+    async with store.read() as tx:
+        assert await tx.ebs_deadline("snap-late") == T0 + 650
+        assert await tx.ebs_deadline("snap-none") is None
+        assert await tx.expired_ebs_timeouts(T0 + 100, 10) == [], "a deadline is exclusive"
+        assert await tx.expired_ebs_timeouts(T0 + 1000, 10) == \
+            [("acct-b", "snap-early"), ("acct-a", "snap-late")], "earliest deadline first"
+        assert await tx.expired_ebs_timeouts(T0 + 1000, 1) == [("acct-b", "snap-early")]
+    async with store.write() as tx:
+        await tx.drop_ebs_timeout("snap-early")
+    async with store.read() as tx:
+        assert await tx.expired_ebs_timeouts(T0 + 1000, 10) == [("acct-a", "snap-late")]
+
+
 async def test_data_plane_registrations_renew_expire_and_go(store):
     rows = [DataPlaneRow("dp-b", "10.0.0.2:1", T0, T0, T0 + 15),
             DataPlaneRow("dp-a", "10.0.0.1:1", T0, T0, T0 + 15),
