@@ -5,7 +5,8 @@
 
 Starts `blockstore serve` twice on loopback (fsync on): once on the embedded stores, once
 with `--db postgresql://...` (a throwaway cluster, tests/pgserver.py) and
-`--chunks s3://...` (SeaweedFS, tests/s3server.py). On each, with the real CLI and
+`--chunks s3://...` (SeaweedFS, tests/s3server.py; that PostgreSQL runs with fsync off, so
+the comparison flatters it on commits). On each, with the real CLI and
 client library:
 - backup of a VM-like image (bench/common.make_image) and its restore: MB/s of logical
   image bytes;
@@ -13,7 +14,10 @@ client library:
 - a 1,000-block commit (one UploadBlocks stream of 1,000 all-zero 64 KiB blocks: the
   manifest's share of an upload, no chunk data): milliseconds, median of 5;
 - ListChangedBlocks over 100,000 rows (a snapshot of a volume with 100,000 written zero
-  chunks, read page by page): seconds.
+  chunks, read page by page): seconds, and the CPU seconds of the server and database;
+- CPU seconds per GiB of backup and restore: the server with its stores (PostgreSQL and
+  SeaweedFS counted as process trees; SQLite and the directory are in the server), and
+  the CLI client.
 Phase `planes` (bench/scale_out_planes.py): aggregate MB/s of `--clients` concurrent CLI
 clients over 1, 2 and 3 data-plane processes sharing PostgreSQL + SeaweedFS, with CPU
 seconds per GiB of each process tree. Figures on a shared machine are noisy: run twice.
@@ -25,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -88,14 +93,22 @@ async def manifest_ops(address: str, token: str, cpu) -> dict[str, float]:
             seen += 1
         assert seen == rows, seen
         out["ListChangedBlocks 100k rows s"] = time.perf_counter() - started
-        out["  its server CPU s"], out["  its database CPU s"] = \
+        out["  listing CPU s server"], out["  listing CPU s database"] = \
             [b - a for a, b in zip(cpu0, cpu())]
     return out
 
 
 def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
-              db: str | None, db_pid: int | None = None) -> dict[str, float]:
+              db: str | None, store_pids: tuple[int, ...] = ()) -> dict[str, float]:
+    """`store_pids`: PostgreSQL's postmaster and SeaweedFS (in-process for SQLite+dir)."""
     server = start_server(root, "--log-level", "WARNING", *extra)
+    gib = size / float(1 << 30)
+
+    def cpu() -> tuple[float, float]:
+        """Server + stores, and the CLI clients (reaped children of this process)."""
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (server.cpu_seconds() + sum(tree_cpu(p) for p in store_pids),
+                kids.ru_utime + kids.ru_stime)
     try:
         where = ["--db", db] if db else ["--data-dir", str(root)]
         token = json.loads(cli({}, "account", "create", f"bench-{name}", *where,
@@ -103,15 +116,22 @@ def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
         env = {"BLOCKSTORE_ADDRESS": server.address, "BLOCKSTORE_TOKEN": token}
         vol = json.loads(cli(env, "volume", "create", "--size", str(size), "--json")[1])
         vid = vol["volume"]["volume_id"]
+        before = cpu()
         secs, out = cli(env, "backup", str(image), "--volume", vid, "--json", "--no-progress")
         figures = {"backup MB/s": size / secs / 1e6}
+        figures["  backup CPU s/GiB server+stores"], figures["  backup CPU s/GiB client"] = \
+            [(b - a) / gib for a, b in zip(before, cpu())]
         snap = json.loads(out)["snapshot_id"]
+        before = cpu()
         secs, _ = cli(env, "download", "--snapshot", snap, str(root / "restored.img"),
                       "--no-progress")
         figures["restore MB/s"] = size / secs / 1e6
+        figures["  restore CPU s/GiB server+stores"], figures["  restore CPU s/GiB client"] = \
+            [(b - a) / gib for a, b in zip(before, cpu())]
+        pg_pid = store_pids[0] if store_pids else None
         figures.update(asyncio.run(manifest_ops(
             server.address, token,
-            lambda: (server.cpu_seconds(), tree_cpu(db_pid) if db_pid else 0.0))))
+            lambda: (server.cpu_seconds(), tree_cpu(pg_pid) if pg_pid else 0.0))))
         return figures
     finally:
         server.stop()
@@ -141,7 +161,7 @@ def main() -> None:
                 db = fresh_database(pg)
                 results["pg+s3"] = run_setup("pg", root / "b", image, size,
                                              ["--db", db, "--chunks", weed.url("bench")], db,
-                                             postmaster(pg))
+                                             (postmaster(pg), weed.proc.pid))
                 print_single(results, size)
             if args.phase != "single":
                 planes = {n: run_planes(root, pg, weed, n, args.clients, client_size)
