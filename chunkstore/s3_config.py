@@ -2,8 +2,9 @@
 checked when built; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
 Object layout under PREFIX (the same bytes as the local backend's files, fileformat.py):
-    chunks/ab/cd/<64 hex>       a chunk: 24-byte header + payload
-    seen/ab/cd/<64 hex>         its last-seen time (text, Unix seconds), see s3.py
+    chunks/ab/cd/<64 hex>       a chunk: 24-byte header + payload (user metadata `seen`)
+    seen/ab/cd/<64 hex>         its last dedup hit or touch (text, Unix seconds), see s3.py
+    intents/<time_ns>-<rand>    tokens about to be overwritten, see s3_intents.py
     quarantine/<hex>.<time_ns>  a chunk that failed verification
     identity                    the manifest this store is bound to
 """
