@@ -1,8 +1,8 @@
 """Shared fixtures: real server processes on loopback, real gRPC channels.
 
 - `server`: one `blockstore serve` per test module, on its own data directory.
-- `account`: a fresh account (created with the real `blockstore account create`)
-  so tests in one module never see each other's resources.
+- `account`: a fresh account (made in-process, as `blockstore account create` makes it:
+  tests/serverproc.py) so tests in one module never see each other's resources.
 - `cp` / `dp`: grpc.aio stubs of both services with the account's bearer token.
 - `other_account`, `other_cp`, `other_dp`: a second account on the same server, for
   isolation tests.

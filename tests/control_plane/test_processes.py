@@ -14,7 +14,7 @@ from blockstore.urls import file_url, sqlite_url
 from blockstore.v1 import control_plane_pb2 as cpb
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2, data_plane_pb2_grpc
 from tests.conftest import AuthedStub, metadata
-from tests.serverproc import ServerProcess, create_account, serve
+from tests.serverproc import ServerProcess, create_account, create_account_cli, serve
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
@@ -37,7 +37,7 @@ def two_processes(tmp_path_factory):
 
 async def test_control_plane_process_creates_volumes_in_the_shared_database(two_processes):
     control, _, db = two_processes
-    account = create_account("two-proc-cp", db=db)
+    account = create_account_cli("two-proc-cp", db=db)
     async with grpc.aio.insecure_channel(control.address) as channel:
         cp = AuthedStub(control_plane_pb2_grpc.ControlPlaneServiceStub(channel),
                         account["token"])

@@ -27,7 +27,7 @@ class Client:
     """One account's sync stubs on a channel of its own."""
 
     def __init__(self, address: str, data_dir=None, token: str = "") -> None:
-        """A new account (made with `blockstore account create` in `data_dir`), or the
+        """A new account (made as `blockstore account create` makes it, in `data_dir`), or the
         account of `token`."""
         self.data_dir = data_dir
         if not token:
