@@ -26,5 +26,11 @@ echo "== pyflakes (unused imports, undefined names)"
 .venv/bin/python -m pyflakes blockstore/*.py control_plane data_plane manifest chunkstore \
   services clients ebs_facade tests bench
 
+# Bytecode once: the tests start hundreds of `blockstore` processes, and where
+# PYTHONDONTWRITEBYTECODE is set each would compile the sources again (~0.08 s of CPU of
+# a ~0.3 s start). A stale .pyc is never used (Python checks the source's mtime).
+.venv/bin/python -m compileall -q blockstore control_plane data_plane manifest chunkstore \
+  services clients ebs_facade tests bench >/dev/null
+
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"
