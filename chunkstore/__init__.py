@@ -13,7 +13,8 @@ Invariants every backend keeps (tests/chunkstore runs one conformance suite on e
   prove is survival of kill -9 at any moment (tests/crash, tests/gc/test_crash_gc.py) and
   that no partial or temp file is ever served. No test cuts power or simulates a disk that
   loses its cache. Concurrent puts of one token, from any number of processes, are safe;
-  exactly one of them reports True.
+  exactly one of them reports True. `put_many` keeps the same guarantees for each chunk
+  of a batch.
 - Last-seen refresh: `put` of an existing chunk and `touch` refresh its mtime, so garbage
   collection with a grace period never removes a chunk a writer has just relied on;
   `delete(token, older_than=t)` removes it only if still not seen since `t`.
@@ -32,11 +33,12 @@ from chunkstore.codec import DecodeError, blake3_token, decode, encode
 from chunkstore.local import LocalChunkStore
 from chunkstore.memory import MemoryChunkStore
 from chunkstore.open import open_chunk_store
-from chunkstore.protocol import ChunkInfo, ChunkStore, Compression, StoredChunk
+from chunkstore.protocol import ChunkInfo, ChunkPut, ChunkStore, Compression, StoredChunk
 from chunkstore.rot import Recheck, recheck
 
 __all__ = [
     "ChunkInfo",
+    "ChunkPut",
     "ChunkStore",
     "Compression",
     "DecodeError",

@@ -13,11 +13,12 @@ import os
 import time
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import AsyncIterator, Callable, TypeVar
+from typing import AsyncIterator, Callable, Sequence, TypeVar
 
 from chunkstore import identity_file, local_io
+from chunkstore.local_batch import FilePut, put_files
 from chunkstore.fileformat import TEMP_PREFIX, TRASH_PREFIX, chunk_path, is_chunk_name
-from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
+from chunkstore.protocol import ChunkInfo, ChunkPut, Compression, StoredChunk
 from chunkstore.verify import check_put, check_token, verified_chunk
 
 T = TypeVar("T")
@@ -51,6 +52,15 @@ class LocalChunkStore:
             local_io.put_file, bytes(token), self.path_of(token), payload,
             Compression(compression), plain_length, self.fsync, overwrite,
         )
+
+    async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
+        """One worker-thread call for the whole batch (local_batch.py)."""
+        items = []
+        for p in puts:
+            check_put(p.token, p.payload, p.compression, p.plain_length)
+            items.append(FilePut(bytes(p.token), self.path_of(p.token), p.payload,
+                                 Compression(p.compression), p.plain_length, p.overwrite))
+        return await self._run(put_files, items, self.fsync) if items else []
 
     async def get(self, token: bytes) -> StoredChunk:
         return await self._run(self._get_sync, check_token(token))

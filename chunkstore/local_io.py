@@ -38,13 +38,23 @@ def ensure_dir(path: Path, durable: bool) -> None:
     """mkdir -p that fsyncs each parent it adds an entry to, so new chunks stay reachable."""
     if path.is_dir():
         return
-    ensure_dir(path.parent, durable)
+    parents: set[Path] = set()
+    make_dirs(path, parents)
+    if durable:
+        for parent in parents:
+            fsync_dir(parent)
+
+
+def make_dirs(path: Path, parents: set[Path]) -> None:
+    """mkdir -p; adds to `parents` each directory that got a new entry (to fsync)."""
+    if path.is_dir():
+        return
+    make_dirs(path.parent, parents)
     try:
         os.mkdir(path)
     except FileExistsError:
         return
-    if durable:
-        fsync_dir(path.parent)
+    parents.add(path.parent)
 
 
 def read_header(token: bytes, path: Path) -> tuple[Header, os.stat_result]:
@@ -87,11 +97,7 @@ def write_temp(token: bytes, final: Path, header: bytes, payload: bytes, durable
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
-            written = os.writev(fd, [header, payload])     # one syscall in the common case
-            if written < len(header) + len(payload):         # a short write: finish plainly
-                rest = memoryview(header + payload)[written:]
-                while rest:
-                    rest = rest[os.write(fd, rest):]
+            write_all(fd, header, payload)
             if durable:
                 os.fsync(fd)
         finally:
@@ -104,19 +110,27 @@ def write_temp(token: bytes, final: Path, header: bytes, payload: bytes, durable
     return tmp
 
 
+def write_all(fd: int, header: bytes, payload: bytes) -> None:
+    written = os.writev(fd, [header, payload])     # one syscall in the common case
+    if written < len(header) + len(payload):         # a short write: finish plainly
+        rest = memoryview(header + payload)[written:]
+        while rest:
+            rest = rest[os.write(fd, rest):]
+
+
 def publish(tmp: Path, final: Path, replace: bool, durable: bool) -> bool:
     """Give the temp file its final name; True if this call created the chunk."""
     if replace:
         os.replace(tmp, final)
         created = True
     else:
-        created = _link_no_clobber(tmp, final)
+        created = link_no_clobber(tmp, final)
     if durable:
         fsync_dir(final.parent)
     return created
 
 
-def _link_no_clobber(tmp: Path, final: Path) -> bool:
+def link_no_clobber(tmp: Path, final: Path) -> bool:
     """Link unless the chunk exists (then refresh it); retried if GC removes it meanwhile."""
     for _ in range(3):
         try:

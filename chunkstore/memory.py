@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Sequence
 
 from blockstore.errors import ChunkMissing
 
-from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
+from chunkstore.batch import put_each
+from chunkstore.protocol import ChunkInfo, ChunkPut, Compression, StoredChunk
 from chunkstore.verify import check_put, check_token, verified_chunk
 
 
@@ -46,6 +47,9 @@ class MemoryChunkStore:
         entry = _Entry(Compression(compression), plain_length, bytes(payload), self._clock())
         self._chunks[token] = entry
         return True
+
+    async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
+        return await put_each(self.put, puts)
 
     async def get(self, token: bytes) -> StoredChunk:
         entry = self._entry(check_token(token))

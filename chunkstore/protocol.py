@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import AsyncIterator, Protocol, runtime_checkable
+from typing import AsyncIterator, Protocol, Sequence, runtime_checkable
 
 
 class Compression(str, Enum):
@@ -41,6 +41,17 @@ class ChunkInfo:
     mtime: float
 
 
+@dataclass(frozen=True)
+class ChunkPut:
+    """One insert of `ChunkStore.put_many`: the arguments of `put`."""
+
+    token: bytes
+    payload: bytes
+    compression: Compression
+    plain_length: int
+    overwrite: bool = False
+
+
 @runtime_checkable
 class ChunkStore(Protocol):
     """Content-addressed chunk storage; see the package docstring for the invariants."""
@@ -54,6 +65,16 @@ class ChunkStore(Protocol):
         `overwrite`: write this payload whether or not the chunk exists, atomically
         replacing any copy (True). It costs what a first insert costs, so the caller's
         timing can not tell whether the store already held the chunk (account scope).
+        """
+        ...
+
+    async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
+        """`put` each, results in order; all durable when it returns.
+
+        Why a batch call: an upload of small chunks paid a worker-thread hop, a journal
+        commit per fsync and a free-space check per chunk; a backend shares that work over
+        the batch. On an error some chunks of the batch may be stored, as with puts
+        running side by side (nothing refers to them yet: GC collects them).
         """
         ...
 

@@ -29,14 +29,15 @@ import functools
 import time
 from concurrent.futures import Executor
 from datetime import timedelta
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Sequence
 
 import obstore
 from obstore.exceptions import AlreadyExistsError, NotFoundError
 from obstore.store import S3Store
 
+from chunkstore.batch import put_each
 from chunkstore.fileformat import HEADER_SIZE, is_chunk_name, pack_header, unpack_header
-from chunkstore.protocol import ChunkInfo, Compression, StoredChunk
+from chunkstore.protocol import ChunkInfo, ChunkPut, Compression, StoredChunk
 from chunkstore.s3_config import S3Config
 from chunkstore.s3_delete import delete_if_older
 from chunkstore.s3_intents import IntentLog
@@ -89,6 +90,9 @@ class S3ChunkStore:
             await self.mark_seen(token)
             if await self._exists(token):     # else GC took it between: write it again
                 return False
+
+    async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
+        return await put_each(self.put, puts)      # one request per object either way
 
     async def get(self, token: bytes) -> StoredChunk:
         raw = await self.read_raw(check_token(token))

@@ -12,6 +12,11 @@ class DataPlaneConfig:
     # Blocks of one upload stream being hashed/compressed/stored at once: bounds a
     # stream's memory to about window x (chunk + compressed chunk).
     upload_window: int = 8
+    # Data blocks of one stream are verified, encoded and stored in batches of up to this
+    # many plain bytes (at least one block): one worker-thread hop, one account lookup
+    # and one `put_many` per batch instead of per block (64 KiB chunks: 16 a batch). At
+    # 1 MiB chunks and above a batch is one block. The window counts batches.
+    upload_batch_bytes: int = 1 << 20
     # Chunks read ahead per download stream.
     download_window: int = 8
     # zstd level for data that arrives raw (1-3: fast; stored only when it saves space).
@@ -49,8 +54,8 @@ class DataPlaneConfig:
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
-        for name in ("upload_window", "download_window", "workers", "max_find_tokens",
-                     "max_ranges", "reference_batch", "upload_memory",
+        for name in ("upload_window", "upload_batch_bytes", "download_window", "workers",
+                     "max_find_tokens", "max_ranges", "reference_batch", "upload_memory",
                      "max_upload_streams_per_account",
                      "max_upload_streams", "max_blocks_per_stream", "max_download_chunks",
                      "max_downloads_per_account"):

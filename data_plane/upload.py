@@ -3,11 +3,14 @@
 Order of events for a stream (invariants 2-5 of docs/design.md):
 1. The target is resolved: a volume at its open version (data_version 0 or equal to
    it) or the earliest outstanding UPLOAD snapshot at its version.
-2. Each block is checked (range, alignment, length, duplicates), then in a worker
-   thread decoded within its length and verified against its BLAKE3; all-zero data
-   becomes a ZERO row. New chunks are stored durably (the chunk store fsyncs) before
-   anything refers to them. At most `upload_window` blocks are in flight, so a
-   stream's memory is bounded whatever its length, and all streams of the process
+2. Each block is checked (range, alignment, length, duplicates). Data blocks are
+   gathered into batches of about `upload_batch_bytes`; a batch is decoded within each
+   block's length and verified against its BLAKE3 in one worker-thread hop, all-zero
+   data becomes a ZERO row, and its new chunks are stored durably in one `put_many`
+   (the chunk store fsyncs) before anything refers to them. Per batch, not per block,
+   because at 64 KiB chunks the thread hops, account lookups and journal commits per
+   block cost more than the hashing. At most `upload_window` batches are in flight, so
+   a stream's memory is bounded whatever its length, and all streams of the process
    together hold at most `upload_memory` bytes of block data (data_plane/upload_memory.py).
 3. When the client half-closes, every chunk write has finished; one manifest write
    transaction re-checks the target (a snapshot taken meanwhile, a completion or a
@@ -25,12 +28,12 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from blockstore.errors import (BlockCountMismatch, ChunkCollected, InvalidArgument,
                                InvalidBlockData, UnknownChunkReference)
-from chunkstore import ChunkStore, Compression, Recheck, recheck
-from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_and_encode
+from chunkstore import ChunkPut, ChunkStore, Compression, Recheck, recheck
+from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_batch
 from data_plane.config import DataPlaneConfig
 from data_plane.operations import Operation, Operations
 from data_plane.targets import Target, check_target
@@ -65,7 +68,8 @@ class UploadSession:
         self.result = UploadResult()
         self._seen: set[int] = set()
         self._zeros = bytes(target.chunk_size)
-        self._slots = asyncio.Semaphore(config.upload_window)
+        self._in_flight = 0                               # batches being stored
+        self._slot_free = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._rows: list[tuple[int, bytes | None]] = []   # (chunk_index, token|None) in order
         self._new: dict[bytes, tuple[int, int]] = {}      # token -> (plain, stored) lengths
@@ -73,6 +77,8 @@ class UploadSession:
         self._unchecked: list[bytes] = []
         self._reference_blocks = 0
         self._incoming: dict[bytes, int] = {}             # checksum -> length of data blocks
+        self._batch: list[tuple[BlockIn, int]] = []      # (block, row slot) not yet handed off
+        self._batch_held = self._batch_bytes = 0          # its budget bytes, its plain bytes
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
@@ -92,73 +98,119 @@ class UploadSession:
                 await self._check_references(self._unchecked)
                 self._unchecked = []
         else:
-            self._rows.append((index, b""))      # filled in when its task finishes
+            self._rows.append((index, b""))      # filled in when its batch is stored
             self._incoming[block.checksum] = block.length
-            await self._slots.acquire()
-            try:
-                self._raise_failures()
-                # Process-wide: wire bytes plus the plain copy, returned once stored.
-                held = await self._memory.acquire(len(block.data) + block.length)
-            except BaseException:
-                self._slots.release()
-                raise
-            slot = len(self._rows) - 1
-            self._tasks.append(asyncio.create_task(self._store(block, slot, held)))
+            await self._queue(block, len(self._rows) - 1)
+
+    async def _queue(self, block: BlockIn, slot: int) -> None:
+        """Add a data block to the open batch, which is handed to a task when it is full
+        or when no batch is in flight (a slow client's blocks are stored at once).
+
+        Every block charges the process-wide budget first. The open batch is handed off
+        before this stream waits for budget: bytes it holds come back only once stored,
+        and a stream waiting on its own unsent batch would wait forever."""
+        self._raise_failures()
+        wanted = len(block.data) + block.length       # wire bytes plus the plain copy
+        held = self._memory.try_acquire(wanted)
+        if held is None:
+            await self._launch()
+            held = await self._memory.acquire(wanted)
+        self._batch.append((block, slot))
+        self._batch_held += held
+        self._batch_bytes += block.length
+        if self._in_flight == 0:
+            self._start()
+        elif self._batch_bytes >= self.config.upload_batch_bytes:
+            await self._launch()
+
+    async def _launch(self) -> None:
+        """Hand the open batch to a task once fewer than `upload_window` are in flight."""
+        while self._in_flight >= self.config.upload_window:
+            self._slot_free.clear()
+            await self._slot_free.wait()
+        if self._batch:              # else a finishing batch started it meanwhile
+            self._start()
+
+    def _start(self) -> None:
+        batch, held = self._batch, self._batch_held
+        self._batch, self._batch_held, self._batch_bytes = [], 0, 0
+        self._in_flight += 1
+        self._tasks.append(asyncio.create_task(self._store(batch, held)))
+
+    def _stored(self, held: int, failed: bool) -> None:
+        """A batch is done: its budget goes back, its slot frees, and blocks that waited
+        while the window was busy start now if nothing else is in flight."""
+        self._memory.release(held)
+        self._in_flight -= 1
+        self._slot_free.set()
+        if self._in_flight == 0 and self._batch and not failed:
+            self._start()
 
     def _raise_failures(self) -> None:
         for task in self._tasks:
             if task.done() and not task.cancelled() and task.exception():
                 raise task.exception()
 
-    async def _store(self, block: BlockIn, slot: int, held: int) -> None:
+    async def _store(self, batch: list[tuple[BlockIn, int]], held: int) -> None:
+        """One worker-thread hop verifies and encodes the batch, one lookup and one
+        `put_many` store its new chunks."""
         try:
             loop = asyncio.get_running_loop()
-            prepared, stored = await loop.run_in_executor(
-                self.executor, prepare_and_encode, block, self.target.name, self._zeros,
-                self.config.zstd_level)
-            self._rows[slot] = (self._rows[slot][0], prepared.token)
-            if prepared.token is not None:
-                await self._put(prepared, *stored)
-        finally:
-            self._memory.release(held)
-            self._slots.release()
+            done = await loop.run_in_executor(
+                self.executor, prepare_batch, [block for block, _ in batch],
+                self.target.name, self._zeros, self.config.zstd_level)
+            for (_, slot), (prepared, _) in zip(batch, done):
+                self._rows[slot] = (self._rows[slot][0], prepared.token)
+            await self._put([(prepared, *stored) for prepared, stored in done
+                             if prepared.token is not None])
+        except BaseException:
+            self._stored(held, failed=True)
+            raise
+        self._stored(held, failed=False)
 
-    async def _put(self, prepared: Prepared, compression: Compression, payload: bytes) -> None:
-        """Store a verified chunk and count it against the caller's own account.
+    async def _put(self, chunks: list[tuple[Prepared, Compression, bytes]]) -> None:
+        """Store verified chunks and count them against the caller's own account.
 
         Account scope: a chunk counts as a dedup hit only if the caller's account already
         holds it (or the stream carried it before). One that only another account holds is
         new to the caller: charged as stored, exactly as if the store had never seen it.
         """
-        token = prepared.token
-        assert token is not None
-        if token in self._new:
-            self.result.dedup_hits += 1
+        puts = []
+        for prepared, compression, payload in chunks:
+            token = prepared.token
+            assert token is not None
+            if token in self._new:
+                self.result.dedup_hits += 1
+                continue
+            self._new[token] = (len(prepared.plain), len(payload))
+            puts.append(ChunkPut(token, payload, compression, len(prepared.plain)))
+        if not puts:
             return
-        self._new[token] = (len(prepared.plain), len(payload))
-        if not await self._account_holds(token):
-            # New to the caller, whether or not another account stores it: written and
-            # charged like any new chunk, and with the same work, so neither the reply
-            # nor its timing tells (bench/dedup_timing.py measures what is left).
-            await self.chunks.put(token, payload, compression, len(prepared.plain),
-                                  overwrite=True)
-            self.result.bytes_stored += len(payload)
-            return
-        written = await self.chunks.put(token, payload, compression, len(prepared.plain))
-        # Data deduplicated against a stored chunk is only as good as that chunk, so it is
-        # read and verified once (clients avoid sending known data, so this is rare); a
-        # rotten or vanished copy is replaced by the verified data in hand.
-        if not written and await recheck(self.chunks, token) is not Recheck.SOUND:
-            await self.chunks.put(token, payload, compression, len(prepared.plain))
-            written = True
-        if written:
-            self.result.bytes_stored += len(payload)
-        else:
-            self.result.dedup_hits += 1
+        held = await self._account_holds([p.token for p in puts])
+        # New to the caller, whether or not another account stores it: written and
+        # charged like any new chunk, and with the same work, so neither the reply nor
+        # its timing tells (bench/dedup_timing.py measures what is left).
+        puts = [replace(p, overwrite=p.token not in held) for p in puts]
+        for put, written in zip(puts, await self.chunks.put_many(puts)):
+            if not put.overwrite:
+                written = await self._heal(put, written)
+            if written:
+                self.result.bytes_stored += len(put.payload)
+            else:
+                self.result.dedup_hits += 1
 
-    async def _account_holds(self, token: bytes) -> bool:
+    async def _heal(self, put: ChunkPut, written: bool) -> bool:
+        """Data deduplicated against a stored chunk is only as good as that chunk, so it is
+        read and verified once (clients avoid sending known data, so this is rare); a
+        rotten or vanished copy is replaced by the verified data in hand."""
+        if written or await recheck(self.chunks, put.token) is Recheck.SOUND:
+            return written
+        await self.chunks.put(put.token, put.payload, put.compression, put.plain_length)
+        return True
+
+    async def _account_holds(self, tokens: list[bytes]) -> set[bytes]:
         async with self.store.read() as tx:
-            return bool(await tx.tokens_known(self.target.account_id, [token]))
+            return await tx.tokens_known(self.target.account_id, tokens)
 
     async def _check_references(self, tokens: list[bytes], tx: ManifestTx | None = None) -> None:
         """References must name chunks of the caller's own account, of the block's length."""
@@ -199,6 +251,7 @@ class UploadSession:
     async def finish(self) -> UploadResult:
         """Wait for every chunk write, then commit all rows in one transaction."""
         try:
+            await self._launch()
             await asyncio.gather(*self._tasks)
         except BaseException:
             await self.abort()
@@ -253,6 +306,8 @@ class UploadSession:
         return r
 
     async def abort(self) -> None:
+        self._memory.release(self._batch_held)     # the open batch never reached a task
+        self._batch, self._batch_held, self._batch_bytes = [], 0, 0
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -24,12 +24,20 @@ class UploadMemory:
         self.limit, self.used = limit, 0
         self._waiters: deque[tuple[int, asyncio.Future]] = deque()
 
+    def try_acquire(self, n: int) -> int | None:
+        """Charge `n` bytes (at most the whole budget) if they fit now, else None."""
+        n = min(n, self.limit)
+        if self._waiters or self.used + n > self.limit:
+            return None
+        self.used += n
+        return n
+
     async def acquire(self, n: int) -> int:
         """Wait until `n` bytes (at most the whole budget) fit; returns what was charged."""
+        charged = self.try_acquire(n)
+        if charged is not None:
+            return charged
         n = min(n, self.limit)
-        if not self._waiters and self.used + n <= self.limit:
-            self.used += n
-            return n
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((n, waiter))
         try:

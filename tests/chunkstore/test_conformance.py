@@ -8,7 +8,7 @@ import time
 import pytest
 
 from blockstore.errors import ChunkCorrupt, ChunkMissing
-from chunkstore import ChunkStore, Compression
+from chunkstore import ChunkPut, ChunkStore, Compression
 from tests.chunkstore.conftest import make_chunk
 
 
@@ -155,3 +155,18 @@ async def test_overwrite_writes_afresh_whether_or_not_the_chunk_exists(store, da
     assert await store.put(token, payload, compression, len(plain), overwrite=True) is True
     assert (await store.get(token)).plain == plain, "an overwrite replaces a rotten copy"
     assert [t async for t in store.iter_tokens()] == [token]
+
+
+async def test_put_many_reports_each_in_order_and_stores_every_chunk(store):
+    """`put_many` keeps `put`'s contract per chunk: True for new, False for present, True
+    for an overwrite, and every chunk readable and verified afterwards."""
+    old, new, again = make_chunk(40), make_chunk(41, compressible=False), make_chunk(42)
+    await put(store, old)
+    await put(store, again)
+    puts = [ChunkPut(c[0], c[2], c[1], len(c[3]), overwrite=o)
+            for c, o in ((old, False), (new, False), (again, True))]
+    assert await store.put_many(puts) == [False, True, True]
+    for token, _, payload, plain in (old, new, again):
+        got = await store.get(token)
+        assert got.plain == plain and got.payload == payload
+    assert await store.put_many([]) == []

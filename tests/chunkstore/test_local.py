@@ -11,7 +11,7 @@ import pytest
 
 from blockstore.urls import file_url
 from blockstore.errors import ChunkCorrupt
-from chunkstore import LocalChunkStore, MemoryChunkStore, open_chunk_store
+from chunkstore import ChunkPut, LocalChunkStore, MemoryChunkStore, open_chunk_store
 from chunkstore.fileformat import HEADER_SIZE, MAGIC
 from tests.chunkstore.conftest import make_chunk
 
@@ -113,3 +113,22 @@ async def test_an_unreadable_identity_file_is_an_error_not_unbound(tmp_path):
     (tmp_path / "identity").write_bytes(b"")
     with pytest.raises(ValueError, match="identity"):
         await store.get_identity()
+
+
+async def test_put_many_leaves_no_temp_file_even_when_one_chunk_fails(tmp_path):
+    """A batch is written in phases (local_batch.py); a chunk that fails to publish
+    (here its name is taken by a non-empty directory) fails the batch, and no temp file
+    of any chunk is left holding space."""
+    store = LocalChunkStore(tmp_path)
+    first, bad, last = make_chunk(50), make_chunk(51), make_chunk(52)
+    blocker = store.path_of(bad[0])
+    (blocker / "x").mkdir(parents=True)
+    puts = [ChunkPut(c[0], c[2], c[1], len(c[3]), overwrite=True) for c in (first, bad, last)]
+    with pytest.raises(OSError):
+        await store.put_many(puts)
+    leftovers = [p for p in (tmp_path / "chunks").rglob(".tmp-*")]
+    assert leftovers == [], "a failed batch removes every temp file it wrote"
+    assert (await store.get(first[0])).plain == first[3], "chunks published before stay whole"
+    good = [p for p in puts if p.token != bad[0]]
+    assert await store.put_many(good) == [True, True]
+    assert sorted(os.listdir(store.path_of(last[0]).parent)) == [last[0].hex()]
