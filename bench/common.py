@@ -95,12 +95,13 @@ class ServerProc:
             self.proc.kill()
 
 
-def start_server(data_dir: Path, *extra: str) -> ServerProc:
+def start_server(data_dir: Path, *extra: str, code: Path = REPO) -> ServerProc:
+    """`blockstore serve` on loopback; `code`: the checkout whose server runs (A/B runs)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen([*BLOCKSTORE, "serve", "--data-dir", str(data_dir), "--listen",
                              "127.0.0.1:0", "--log-level", "WARNING", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=REPO)
+                            cwd=code)
     assert proc.stdout
     for line in proc.stdout:
         if "listening on " in line:

@@ -73,6 +73,15 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
                             "(bounds upload memory)")
         p.add_argument("--stream-idle-timeout", type=float, default=30.0,
                        help="an UploadBlocks stream silent for SECONDS is closed")
+        p.add_argument("--upload-memory", type=parse_size, default=96 << 20, metavar="SIZE",
+                       help="block data all upload streams of this process hold at once "
+                            "(a stream over it waits); default 96M")
+        p.add_argument("--max-blocks-per-stream", type=int, default=32_768, metavar="N",
+                       help="blocks one UploadBlocks stream may carry (STREAM_TOO_LONG "
+                            "beyond); default 32768")
+        p.add_argument("--max-download-chunks", type=int, default=1 << 20, metavar="N",
+                       help="chunk positions one DownloadBlocks call may span "
+                            "(DOWNLOAD_TOO_LARGE beyond); default 1048576")
         p.add_argument("--advertise", default="", metavar="HOST:PORT",
                        help="register this data plane in the manifest so clients given only "
                             "the control plane's address find it and dial HOST:PORT; "
@@ -164,6 +173,9 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         max_upload_streams=getattr(args, "max_upload_streams", 64),
                         init=getattr(args, "init", False),
                         stream_idle_timeout_s=getattr(args, "stream_idle_timeout", 30.0),
+                        upload_memory_bytes=getattr(args, "upload_memory", 96 << 20),
+                        max_blocks_per_stream=getattr(args, "max_blocks_per_stream", 32_768),
+                        max_download_chunks=getattr(args, "max_download_chunks", 1 << 20),
                         min_free_bytes=args.min_free, max_connections=args.max_connections,
                         max_connection_idle_s=args.max_connection_idle,
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account,

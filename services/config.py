@@ -37,6 +37,9 @@ class ServerConfig:
     max_upload_streams: int = 64                   # per data-plane process, all accounts
     max_pending_snapshots_per_account: int = 64
     stream_idle_timeout_s: float = 30.0            # UploadBlocks: longest wait per message
+    upload_memory_bytes: int = 96 << 20            # block data of all upload streams at once
+    max_blocks_per_stream: int = 32_768            # blocks of one UploadBlocks stream
+    max_download_chunks: int = 1 << 20             # chunk positions of one DownloadBlocks call
     min_free_bytes: int = 64 << 20                 # free-space reserve (services/space.py)
     max_connections: int = 0                       # 0: from the fd limit (services/connections.py)
     max_connection_idle_s: float = 300.0           # a connection with no call is closed after
@@ -63,6 +66,11 @@ class ServerConfig:
             raise ValueError("--grace must be >= 0 seconds")
         if self.max_connections < 0 or self.max_connection_idle_s <= 0:
             raise ValueError("--max-connections must be >= 0 and --max-connection-idle > 0")
+        for flag, value in (("--upload-memory", self.upload_memory_bytes),
+                            ("--max-blocks-per-stream", self.max_blocks_per_stream),
+                            ("--max-download-chunks", self.max_download_chunks)):
+            if value < 1:
+                raise ValueError(f"{flag} must be at least 1, got {value}")
         if self.min_free_bytes < 0:
             raise ValueError("--min-free must be >= 0")
         if self.ebs_listen and "data" not in self.planes:

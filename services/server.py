@@ -83,23 +83,31 @@ def _server_options(config: ServerConfig) -> list[tuple[str, int]]:
             *connection_options(config.max_connections, config.max_connection_idle_s)]
 
 
+def data_plane_config(config: ServerConfig):
+    """The data plane's settings from the server's flags."""
+    from data_plane.config import DataPlaneConfig
+
+    return DataPlaneConfig(
+        max_upload_streams_per_account=config.max_upload_streams_per_account,
+        max_upload_streams=config.max_upload_streams,
+        stream_idle_timeout_s=config.stream_idle_timeout_s,
+        upload_memory=config.upload_memory_bytes,
+        max_blocks_per_stream=config.max_blocks_per_stream,
+        max_download_chunks=config.max_download_chunks)
+
+
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
                           store: ManifestStore, closers: list, reserve: SpaceReserve,
                           tracing: Tracing | None, metering: Metering):
-    from data_plane.config import DataPlaneConfig
     from data_plane.wiring import build_data_plane
 
-    dp_config = DataPlaneConfig(
-        max_upload_streams_per_account=config.max_upload_streams_per_account,
-        max_upload_streams=config.max_upload_streams,
-        stream_idle_timeout_s=config.stream_idle_timeout_s)
     def stack(chunks):
         # Metering innermost: it times what the backend does, not a refused put.
         # Tracing outermost: a chunk write refused for space shows as a failed span.
         chunks = ReservingChunkStore(metering.chunks(chunks), reserve.check)
         return TracedChunkStore(chunks, tracing.tracer) if tracing else chunks
 
-    servicer, close = await build_data_plane(config, store, dp_config, stack)
+    servicer, close = await build_data_plane(config, store, data_plane_config(config), stack)
     closers.append(close)
     data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
     if config.gc_interval_s > 0:

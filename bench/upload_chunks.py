@@ -1,0 +1,103 @@
+"""Full upload with small chunks: where the per-chunk server cost is (issue 12).
+
+    .venv/bin/python bench/upload_chunks.py [--size 256M] [--chunk-size 64K] [--runs 3]
+                                            [--before DIR] [--no-fsync]
+
+Uploads a deterministic VM-like image with `blockstore upload --create --chunk-size`
+into a fresh `blockstore serve` (fsync on) and prints, per run: MB/s of image bytes,
+server CPU per chunk (user and system, from /proc/<pid>/stat), server context switches
+per chunk (voluntary and involuntary, summed over its threads from
+/proc/<pid>/task/*/status) and the client's CPU per chunk. `--before DIR`: a checkout
+of older code (e.g. `git archive COMMIT | tar -x -C DIR`); its server runs in turns
+with this one, same client, same image, so the two columns come from the same run.
+The machine is shared: read ranges over runs, not single figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import BLOCKSTORE, REPO, create_account, make_image, start_server  # noqa: E402
+from clients.sizes import parse_size  # noqa: E402
+
+
+def cpu(pid: int) -> tuple[float, float]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def switches(pid: int) -> tuple[int, int]:
+    vol = invol = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches"):
+                    vol += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    invol += int(line.split()[1])
+        except FileNotFoundError:
+            pass                   # a thread ended meanwhile
+    return vol, invol
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def one_run(code: Path, image: Path, chunk: int, extra: list[str]) -> str:
+    with tempfile.TemporaryDirectory(prefix="blockstore-upchunks-") as tmp:
+        data = Path(tmp) / "data"
+        token = create_account(data, "bench")
+        server = start_server(data, *extra, code=code)
+        pid = server.proc.pid
+        try:
+            env = {**os.environ, "BLOCKSTORE_TOKEN": token, "BLOCKSTORE_ADDRESS": server.address}
+            c0, (u0, s0), (v0, n0), t0 = children_cpu(), cpu(pid), switches(pid), time.perf_counter()
+            subprocess.run([*BLOCKSTORE, "upload", str(image), "--create", "--no-progress",
+                            "--chunk-size", str(chunk)], env=env, cwd=REPO, check=True,
+                           stdout=subprocess.DEVNULL)
+            took = time.perf_counter() - t0
+            (u1, s1), (v1, n1), c1 = cpu(pid), switches(pid), children_cpu()
+        finally:
+            server.stop()
+    n = image.stat().st_size // chunk
+    return (f"{image.stat().st_size / took / 1e6:6.1f} MB/s  server {(u1 - u0) * 1e3 / n:.2f} "
+            f"user + {(s1 - s0) * 1e3 / n:.2f} sys ms/chunk, {(v1 - v0) / n:4.1f} + "
+            f"{(n1 - n0) / n:3.1f} cs/chunk  client {(c1 - c0) * 1e3 / n:.2f} ms/chunk  "
+            f"(load {os.getloadavg()[0]:.1f})")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=parse_size, default=256 << 20)
+    p.add_argument("--chunk-size", type=parse_size, default=64 << 10)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--before", type=Path, help="checkout of the code to compare with")
+    p.add_argument("--no-fsync", action="store_true")
+    p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
+    args = p.parse_args()
+    image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
+    extra = ["--no-fsync"] if args.no_fsync else []
+    codes = [("this", REPO)] + ([("before", args.before.resolve())] if args.before else [])
+    print(f"full upload of {args.size >> 20} MiB in {args.chunk_size >> 10} KiB chunks, "
+          f"{'no fsync' if args.no_fsync else 'fsync on'}; server CPU and context switches "
+          "are per chunk of the image")
+    for run in range(1, args.runs + 1):
+        for name, code in codes:
+            print(f"run {run} {name:6}  {one_run(code, image, args.chunk_size, extra)}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
