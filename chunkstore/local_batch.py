@@ -2,14 +2,16 @@
 
 The insert protocol of `local_io.put_file` (temp file, fsync, link or rename, fsync of
 the directory), run in phases over the whole batch: write every temp file, fsync them
-all, publish them all, fsync each directory touched once. Why: on a journalling
-filesystem (ext4 data=ordered, xfs) the first fsync commits the journal transaction that
-holds the other files' metadata and data too, so the later ones find little left to do;
-chunk by chunk, every fsync waited for a journal commit of its own. Durability is the
-same: every file and every directory entry leading to it is fsynced before the call
-returns, and nothing refers to a chunk before then (the upload commits its manifest rows
-afterwards). A crash midway leaves temp files (swept by GC) and complete chunks, never a
-partial one under a chunk's name.
+all, publish them all, fsync each directory touched once. Why: the metadata a file's
+fsync must write (a journal transaction, or without a journal the inode-table and
+bitmap blocks) is shared by the files created just before it, so once every change of
+the batch is made the first fsync writes most of it and the later ones find little
+left; chunk by chunk, every fsync wrote those blocks afresh (a same-run microbenchmark
+of 16 files on this machine's ext4: 4-5.4 ms a file in phases, 6.8-9.9 one by one).
+Durability is the same: every file and every directory entry leading to it is fsynced
+before the call returns, and nothing refers to a chunk before then (the upload commits
+its manifest rows afterwards). A crash midway leaves temp files (swept by GC) and
+complete chunks, never a partial one under a chunk's name.
 """
 
 from __future__ import annotations
