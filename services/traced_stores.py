@@ -13,11 +13,12 @@ traced passes straight through to the wrapped store.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from time import time_ns
+from typing import Any, AsyncIterator, Sequence
 
 from opentelemetry import trace
 
-from chunkstore import ChunkStore, Compression, StoredChunk
+from chunkstore import ChunkPut, ChunkStore, Compression, StoredChunk
 from manifest import ManifestStore, ManifestTx
 
 INTERNAL = trace.SpanKind.INTERNAL
@@ -44,6 +45,14 @@ class TracedManifestStore:
         return getattr(self._inner, name)
 
 
+def _put_attributes(put: ChunkPut) -> dict[str, Any]:
+    return {"blockstore.chunk.token": bytes(put.token).hex(),
+            "blockstore.chunk.stored_bytes": len(put.payload),
+            "blockstore.chunk.plain_bytes": put.plain_length,
+            "blockstore.chunk.compression": Compression(put.compression).value,
+            "blockstore.chunk.overwrite": put.overwrite}
+
+
 class TracedChunkStore:
     """A span per chunk write (`ChunkStore.put`) and per chunk read (`ChunkStore.get`)."""
 
@@ -52,17 +61,36 @@ class TracedChunkStore:
 
     async def put(self, token: bytes, payload: bytes, compression: Compression,
                   plain_length: int, **options: Any) -> bool:
-        attributes = {"blockstore.chunk.token": bytes(token).hex(),
-                      "blockstore.chunk.stored_bytes": len(payload),
-                      "blockstore.chunk.plain_bytes": plain_length,
-                      "blockstore.chunk.compression": Compression(compression).value,
-                      "blockstore.chunk.overwrite": bool(options.get("overwrite", False))}
+        put = ChunkPut(token, payload, compression, plain_length,
+                       bool(options.get("overwrite", False)))
         with self._tracer.start_as_current_span("ChunkStore.put", kind=INTERNAL,
-                                                attributes=attributes) as span:
+                                                attributes=_put_attributes(put)) as span:
             written = await self._inner.put(token, payload, compression, plain_length,
                                             **options)
             span.set_attribute("blockstore.chunk.written", written)
             return written
+
+    async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
+        """Still one `ChunkStore.put` span per chunk, each spanning the batch's call (the
+        chunks of a batch are written together), with `.batch` = the batch's size."""
+        start, failure, written = time_ns(), None, [False] * len(puts)
+        try:
+            written = await self._inner.put_many(puts)
+        except Exception as exc:
+            failure = exc
+            raise
+        finally:
+            end = time_ns()
+            for put, done in zip(puts, written):
+                span = self._tracer.start_span(
+                    "ChunkStore.put", kind=INTERNAL, start_time=start,
+                    attributes={**_put_attributes(put), "blockstore.chunk.batch": len(puts),
+                                "blockstore.chunk.written": done})
+                if failure is not None:
+                    span.record_exception(failure)
+                    span.set_status(trace.Status(trace.StatusCode.ERROR, str(failure)))
+                span.end(end_time=end)
+        return written
 
     async def get(self, token: bytes) -> StoredChunk:
         with self._tracer.start_as_current_span(
