@@ -112,7 +112,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="blockstore-bench-") as work:
         if args.metrics_overhead:
             tuning = Tuning(streams=args.streams, compress_level=1 if args.compress else 0)
-            asyncio.run(compare(image, Path(work), args.metrics_overhead, tuning))
+            asyncio.run(compare(image, Path(work), args.metrics_overhead, tuning,
+                                *(["--no-fsync"] if args.no_fsync else [])))
         else:
             asyncio.run(run(args, image, Path(work)))
 

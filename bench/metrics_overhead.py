@@ -8,6 +8,10 @@ neither (no `--metrics-listen`, `--log-level WARNING`) and once with both
 second meanwhile (a collector scrapes every 15-60 s; once a second overstates it). The
 order alternates between rounds so a drift of the loaded machine hits both alike. Prints
 MB/s and server CPU seconds per GB for each run, medians, and the overhead of "on" in %.
+
+On a shared machine those differences are mostly noise, so it also prints the cost taken
+apart (bench/metrics_micro.py): microseconds per metered call, times the calls the "on"
+servers counted per GB, against their CPU seconds per GB.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bench.common import Meter, create_account, row, start_server
+from bench.metrics_micro import costs, per_gb
 from clients import AsyncClient, volume_target
 from clients.transfer import Tuning, upload_image
 
@@ -28,19 +35,34 @@ MODES = {"off": ("--log-level", "WARNING"), "on": ("--log-level", "INFO")}
 WIDTHS = [6, 34, 9, 18, 9]
 
 
-async def compare(image: Path, work: Path, rounds: int, tuning: Tuning) -> None:
+async def compare(image: Path, work: Path, rounds: int, tuning: Tuning,
+                  *flags: str) -> None:
     runs: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
+    counted = []
     for r in range(rounds):
         for mode in ("off", "on") if r % 2 == 0 else ("on", "off"):
-            runs[mode].append(await _upload_once(image, work / f"{mode}-{r}", mode, tuning))
-    _report(image.stat().st_size, runs)
-
-
-async def _upload_once(image: Path, data: Path, mode: str,
-                       tuning: Tuning) -> tuple[float, float]:
-    """(MB/s, server CPU s per GB) of one full upload to a fresh server."""
+            mbps, cpu, samples = await _upload_once(image, work / f"{mode}-{r}", mode,
+                                                    tuning, flags)
+            runs[mode].append((mbps, cpu))
+            if samples:
+                counted.append(samples)
     size = image.stat().st_size
-    extra = list(MODES[mode])
+    _report(size, runs)
+    cost = await costs()
+    spent = statistics.median(per_gb(s, size, cost) for s in counted)
+    server = statistics.median(cpu for _, cpu in runs["on"])
+    print(f"taken apart: {cost['chunk']:.1f} us per chunk store call, {cost['manifest']:.1f} "
+          f"us per manifest transaction, {cost['rpc']:.1f} us per RPC; times the calls "
+          f"counted: {spent * 1e3:.1f} ms of CPU per GB, {spent / server:.2%} of the server's "
+          f"{server:.1f} s/GB")
+
+
+async def _upload_once(image: Path, data: Path, mode: str, tuning: Tuning,
+                       flags: tuple[str, ...]) -> tuple[float, float, dict | None]:
+    """(MB/s, server CPU s per GB, the server's samples if "on") of one full upload to
+    a fresh server."""
+    size = image.stat().st_size
+    extra = [*flags, *MODES[mode]]
     port = _free_port() if mode == "on" else 0
     if port:
         extra += ["--metrics-listen", f"127.0.0.1:{port}"]
@@ -58,18 +80,29 @@ async def _upload_once(image: Path, data: Path, mode: str,
                 with Meter(server) as m:
                     await upload_image(client, str(image), volume.size_bytes, MIB,
                                        lambda: volume_target(vid), executor, tuning=tuning)
+        stop.set()
+        samples = _samples(port) if port else None
     finally:
         stop.set()
         if scraper:
             scraper.join()
         server.stop()
-    return size / m.wall / 1e6, m.server_cpu / (size / 1e9)
+    return size / m.wall / 1e6, m.server_cpu / (size / 1e9), samples
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        return r.read().decode()
+
+
+def _samples(port: int) -> dict[str, float]:
+    return {f"{s.name}{sorted(s.labels.items())}": s.value
+            for f in text_string_to_metric_families(_scrape(port)) for s in f.samples}
 
 
 def _scrape_every_second(port: int, stop: threading.Event) -> None:
     while not stop.wait(1.0):
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-            r.read()
+        _scrape(port)
 
 
 def _free_port() -> int:
