@@ -50,11 +50,16 @@ async def compare(image: Path, work: Path, rounds: int, tuning: Tuning,
     _report(size, runs)
     cost = await costs()
     spent = statistics.median(per_gb(s, size, cost) for s in counted)
+    scrape = statistics.median(s["scrape_cpu_s"] for s in counted)
+    scrapes = statistics.median(s["upload_wall_s"] for s in counted) / (size / 1e9)
     server = statistics.median(cpu for _, cpu in runs["on"])
     print(f"taken apart: {cost['chunk']:.1f} us per chunk store call, {cost['manifest']:.1f} "
           f"us per manifest transaction, {cost['rpc']:.1f} us per RPC; times the calls "
           f"counted: {spent * 1e3:.1f} ms of CPU per GB, {spent / server:.2%} of the server's "
           f"{server:.1f} s/GB")
+    print(f"a scrape costs the server {scrape * 1e3:.1f} ms of CPU: at this bench's one per "
+          f"second {scrape * scrapes / server:.2%} of its CPU per GB, at a collector's one "
+          f"per 15 s {scrape * scrapes / 15 / server:.2%}")
 
 
 async def _upload_once(image: Path, data: Path, mode: str, tuning: Tuning,
@@ -82,6 +87,9 @@ async def _upload_once(image: Path, data: Path, mode: str, tuning: Tuning,
                                        lambda: volume_target(vid), executor, tuning=tuning)
         stop.set()
         samples = _samples(port) if port else None
+        if samples is not None:
+            samples["scrape_cpu_s"] = _scrape_cpu(server, port)
+            samples["upload_wall_s"] = m.wall
     finally:
         stop.set()
         if scraper:
@@ -93,6 +101,14 @@ async def _upload_once(image: Path, data: Path, mode: str, tuning: Tuning,
 def _scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
         return r.read().decode()
+
+
+def _scrape_cpu(server, port: int, n: int = 20) -> float:
+    """Server CPU seconds one scrape costs (rendering every series), mean of `n`."""
+    before = server.cpu_seconds()
+    for _ in range(n):
+        _scrape(port)
+    return (server.cpu_seconds() - before) / n
 
 
 def _samples(port: int) -> dict[str, float]:

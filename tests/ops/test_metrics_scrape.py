@@ -140,10 +140,10 @@ def test_download_and_dedup_move_their_counters_exactly(server, tmp_path):
         assert delta(after, before, "blockstore_chunk_store_bytes_written_total",
                      backend="dir") == 0, "a dedup put writes nothing"
         assert delta(after, before, "blockstore_bytes_sent_total") == N * CHUNK
-        ops = dict(name="blockstore_chunk_store_operation_seconds_count", backend="dir")
-        assert delta(after, before, **ops, operation="put_many") >= 1, "dedup puts refresh"
-        assert delta(after, before, **ops, operation="get") == 2 * N, \
-            "each deduplicated chunk is re-verified once, then each block read once"
+        # How often the upload path reads a chunk is the data plane's business (today it
+        # re-verifies each deduplicated one); the download reads each block at least once.
+        assert delta(after, before, "blockstore_chunk_store_operation_seconds_count",
+                     backend="dir", operation="get") >= N
         assert delta(after, before, "blockstore_rpc_total", service="ControlPlaneService",
                      method="DeleteVolume", code="OK") == 1
     finally:
