@@ -38,10 +38,12 @@ def token_hash(token: str) -> bytes:
 
 
 class AccountResolver:
-    """Token -> account id, caching positive answers (accounts are never deleted)."""
+    """Token -> account id, caching positive answers (accounts are never deleted).
+    `observe(hit)` hears each lookup of a well-formed token (services/metering.py)."""
 
-    def __init__(self, store: ManifestStore) -> None:
-        self.store = store
+    def __init__(self, store: ManifestStore,
+                 observe: Callable[[bool], None] = lambda hit: None) -> None:
+        self.store, self.observe = store, observe
         self._cache: dict[bytes, str] = {}
 
     async def resolve(self, metadata: Any) -> str:
@@ -51,6 +53,7 @@ class AccountResolver:
             raise e.AuthenticationFailed("missing or malformed bearer token "
                                          "(want metadata authorization: Bearer <token>)")
         digest = token_hash(token.strip())
+        self.observe(digest in self._cache)
         if digest not in self._cache:
             async with self.store.read() as tx:
                 account: Account | None = await tx.account_by_token_hash(digest)

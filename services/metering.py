@@ -39,6 +39,10 @@ class Metering:
         return MeteredChunkStore(chunks, self._backends[1], self.metrics) if self.metrics \
             else chunks
 
+    def token_cache(self, hit: bool) -> None:
+        if self.metrics:
+            self.metrics.cache_lookups.labels("bearer_token", "hit" if hit else "miss").inc()
+
     def gc_finished(self, outcome: str, report: Any = None) -> None:
         if self.metrics:
             self.metrics.gc_finished(outcome, report)

@@ -53,6 +53,9 @@ class Metrics:
                                   "DownloadBlocks.", registry=r)
         self.upload_streams = Gauge("blockstore_upload_streams_in_flight", "UploadBlocks "
                                     "streams open on this process.", registry=r)
+        self.cache_lookups = Counter("blockstore_cache_lookups", "Lookups in an in-process "
+                                     "cache, by cache and result (hit, miss).",
+                                     ("cache", "result"), registry=r)
         self._storage(r)
         self._gc(r)
 

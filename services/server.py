@@ -175,7 +175,7 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
     server = grpc.aio.server(interceptors=[*metering.interceptors(), rpc_log,
                                            *([TracingInterceptor(tracing.tracer)]
                                              if tracing else []),
-                                           EdgeInterceptor(AccountResolver(store)),
+                                           EdgeInterceptor(AccountResolver(store, metering.token_cache)),
                                            SpaceReserveInterceptor(reserve)],
                              options=_server_options(config))
     names, data_plane = [], None

@@ -74,6 +74,9 @@ def test_scrape_during_upload_sees_stream_and_writes_then_commit_figures(server,
         vol = client.volume()
         before = scrape(url)
         assert value(before, "blockstore_upload_streams_in_flight") == 0
+        tokens = dict(name="blockstore_cache_lookups_total", cache="bearer_token")
+        assert (value(before, **tokens, result="miss"), value(before, **tokens, result="hit")) \
+            == (1, 0), "the first call (CreateVolume) looked the new token up in the manifest"
 
         def messages():
             yield target(vol)
@@ -146,6 +149,11 @@ def test_download_and_dedup_move_their_counters_exactly(server, tmp_path):
                      backend="dir", operation="get") >= N
         assert delta(after, before, "blockstore_rpc_total", service="ControlPlaneService",
                      method="DeleteVolume", code="OK") == 1
+        tokens = dict(name="blockstore_cache_lookups_total", cache="bearer_token")
+        assert (delta(after, before, **tokens, result="hit"),
+                delta(after, before, **tokens, result="miss")) == (3, 0), \
+            "the account's token, known since its first call, is found in the cache by " \
+            "its upload, download and delete"
     finally:
         client.close()
 
