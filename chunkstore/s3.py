@@ -14,10 +14,10 @@ GC's conditional delete (s3_delete.py) reads the chunk, deletes it, then looks f
 of a writer that relied on it meanwhile and puts it back if it finds one. Each way of
 relying on a chunk leaves its trace BEFORE it checks or writes the chunk, one request per
 new chunk (S3's read-after-write consistency makes the two orders exhaustive):
-- a fresh create-only PUT needs none: it succeeds only if the chunk is absent, i.e. after
-  GC's delete, and carries its own seen time;
-- a dedup hit (the create answered 412) or a touch writes `seen/` first, then checks the
-  chunk still exists (gone: GC took it between, write it again / report it missing);
+- a dedup hit (`put` of a token the caller's account holds) or a touch writes `seen/`
+  first, then checks the chunk exists (HEAD); if it is gone (GC took it, or it was never
+  there) `put` creates it, create-only, which needs no trace: it succeeds only if the
+  chunk is absent, i.e. after GC's delete, and carries its own seen time;
 - an overwrite (a plain PUT, the same work whether or not the chunk exists) is announced
   in a write intent first (s3_intents.py, one small object per group of concurrent puts).
 """
@@ -75,7 +75,7 @@ class S3ChunkStore:
     async def put(self, token: bytes, payload: bytes, compression: Compression,
                   plain_length: int, *, overwrite: bool = False) -> bool:
         """`overwrite`: an announced plain PUT, which replaces any copy whole (same cost
-        either way); else create-only, and on a 412 a dedup hit (seen, then re-checked)."""
+        either way); else a dedup hit (seen, then checked) or, if absent, create-only."""
         check_put(token, payload, compression, plain_length)
         body = pack_header(Compression(compression), plain_length, len(payload)) + payload
         key = self.config.chunk_key(token)
@@ -85,11 +85,13 @@ class S3ChunkStore:
                                     use_multipart=False)
             return True
         while True:
-            if await self._create(key, body, self._stamp()):
-                return True
+            # The caller's account holds this token, so the chunk is nearly always there:
+            # two small requests, no body sent and no contended conditional PUT.
             await self.mark_seen(token)
-            if await self._exists(token):     # else GC took it between: write it again
+            if await self._exists(token):
                 return False
+            if await self._create(key, body, self._stamp()):
+                return True                   # else someone created it meanwhile: check it
 
     async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
         return await put_each(self.put, puts)      # one request per object either way

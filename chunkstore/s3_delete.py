@@ -12,7 +12,7 @@ backend's protocol) becomes "keep the bytes, delete, check, put back":
      before their PUT, s3_intents.py); if there is one, put the same bytes back,
      create-only (a writer that found it gone has written it itself), report it kept;
   5. else drop its seen object too.
-A fresh create-only PUT leaves no trace and needs none: it cannot succeed before step 3.
+A create-only PUT leaves no trace and needs none: it cannot succeed before step 3.
 A crash between 3 and 4 loses only a chunk that was unreferenced and unseen at step 1,
 like the local backend's crash between its rename and its check.
 """
