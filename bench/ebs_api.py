@@ -123,8 +123,8 @@ def grpc_backup(server: ServerProc, token: str, image: Path) -> int:
 
 def run(args: argparse.Namespace, image: Path, work: Path) -> None:
     size = image.stat().st_size
-    server, endpoint = start_ebs_server(work / f"data-{os.getpid()}", *(["--no-fsync"] if args.no_fsync
-                                                         else []))
+    fsync = ["--no-fsync"] if args.no_fsync else []
+    server, endpoint = start_ebs_server(work / f"data-{os.getpid()}", *fsync)
     indexes = nonzero_blocks(image)
     print(f"image {size / MIB:.0f} MiB, {len(indexes)} non-zero 512 KiB blocks; "
           f"{args.threads} boto3 threads; fsync {'off' if args.no_fsync else 'on'}")

@@ -8,8 +8,9 @@ canonical request with that key's secret, as botocore's own SigV4 signer compute
 (the code the AWS SDK for Python signs with; only the checks around it are ours). The
 payload hash is `x-amz-content-sha256` when the client signed that header (botocore
 sends `UNSIGNED-PAYLOAD` for PutSnapshotBlock over TLS; the block's own SHA256 then
-protects it), else the SHA256 of the body as received. Every refusal is the same `SignatureRejected` to the client
-(the message says which check failed, never whether the key exists).
+protects it), else the SHA256 of the body as received. Every refusal is the same
+`SignatureRejected` to the client (the message says which check failed, never whether
+the key exists).
 """
 
 from __future__ import annotations

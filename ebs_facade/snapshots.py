@@ -8,11 +8,12 @@ An EBS snapshot is an UPLOAD snapshot of a volume with 512 KiB chunks (docs/ebs.
   and ListChangedBlocks is a range query; otherwise a new volume cloned from P. Either
   way the new snapshot starts as P's content and its parent_snapshot_id is P.
 The volume and the snapshot (and its Timeout deadline, ebs_facade/timeouts.py) are made
-in one write transaction, keyed by ClientToken (idempotency, as for CreateSnapshot). CompleteSnapshot checks ChangedBlocksCount against
-the blocks written to the snapshot and, if given, the LINEAR aggregate checksum (SHA256
-of the written blocks' SHA256 digests in index order) against the stored blocks, read
-back and BLAKE3-verified; then it reports progress 1.0 (completion order of the control
-plane applies: it may stay pending behind an earlier snapshot of its volume).
+in one write transaction, keyed by ClientToken (idempotency, as for CreateSnapshot).
+CompleteSnapshot checks ChangedBlocksCount against the blocks written to the snapshot
+and, if given, the LINEAR aggregate checksum (SHA256 of the written blocks' SHA256
+digests in index order) against the stored blocks, read back and BLAKE3-verified; then
+it reports progress 1.0 (completion order of the control plane applies: it may stay
+pending behind an earlier snapshot of its volume).
 """
 
 from __future__ import annotations
