@@ -129,6 +129,10 @@ class EbsSnapshots:
             raise InvalidArgument(f"Progress {percent} of snapshot {snapshot_id} is outside "
                                   "0..100")
         progress = min(percent / 100, 0.99)
+        async with self.store.read() as tx:      # most puts repeat the last percentage:
+            snap = await require_snapshot(tx, account_id, snapshot_id)   # no write lock
+        if snap.completed or progress <= snap.progress:
+            return
         async with self.store.write() as tx:
             snap = await require_snapshot(tx, account_id, snapshot_id)
             if snap.completed or progress <= snap.progress:

@@ -21,8 +21,10 @@ GIB = 1 << 30
 async def test_an_ebs_snapshot_is_a_grpc_snapshot(ebs, cp, dp):
     sid = ebs.start_snapshot(VolumeSize=1, Description="from ebs")["SnapshotId"]
     written = {0: os.urandom(BLOCK), 3: os.urandom(BLOCK)}
-    for i, data in written.items():
-        put(ebs, sid, i, data)
+    for (i, data), percent in zip(written.items(), (40, 30)):
+        put(ebs, sid, i, data, Progress=percent)
+    assert (await get_snapshot(cp, sid)).progress == pytest.approx(0.4), \
+        "x-amz-Progress is the snapshot's progress, never lowered"
     ebs.complete_snapshot(SnapshotId=sid, ChangedBlocksCount=2)
     snap = await get_snapshot(cp, sid)
     assert (snap.mode, snap.state, snap.chunk_size, snap.size_bytes) == \
