@@ -91,8 +91,8 @@ start_postgres() {
   as_pg "$(pg_bin createdb)" -h 127.0.0.1 -p "$port" -U blockstore blockstore
 }
 
-start_seaweedfs() {
-  local ports=($(free_ports 8)) pid
+start_seaweedfs() {   # its 8 ports as arguments
+  local ports=("$@") pid
   mkdir -p "$DIR/s3/data"
   cat >"$DIR/s3/s3.json" <<JSON
 {"identities": [{"name": "blockstore",
@@ -174,14 +174,16 @@ cmd_start() {
   chmod 755 "$DIR"
   export AWS_ACCESS_KEY_ID="cluster-$("$PY" -c 'import secrets; print(secrets.token_hex(6))')"
   export AWS_SECRET_ACCESS_KEY=$("$PY" -c 'import secrets; print(secrets.token_hex(20))')
-  local ports=($(free_ports $((3 + 2 * DATA_PLANES)))) i
+  # Every port in one pick: ports picked in two goes may repeat (the first are not bound
+  # yet), as a data plane's metrics port once was SeaweedFS's S3 port.
+  local ports=($(free_ports $((3 + 2 * DATA_PLANES + 8)))) i
   case "$BACKEND" in
     postgresql)
       echo "cluster: PostgreSQL on 127.0.0.1:${ports[0]}"
       start_postgres "${ports[0]}"
       DB="postgresql://blockstore@127.0.0.1:${ports[0]}/blockstore"
       echo "cluster: SeaweedFS"
-      start_seaweedfs
+      start_seaweedfs "${ports[@]:$((3 + 2 * DATA_PLANES)):8}"
       CHUNKS="s3://blockstore?endpoint=$S3_ENDPOINT"
       echo "cluster: SeaweedFS S3 on $S3_ENDPOINT, bucket blockstore" ;;
     sqlite)
