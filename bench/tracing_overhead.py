@@ -128,7 +128,7 @@ def micro(calls: int) -> dict[str, float]:
     from opentelemetry.sdk.trace.export import (BatchSpanProcessor, SpanExporter,
                                                 SpanExportResult)
     from services.rpclog import RpcLogInterceptor
-    from services.tracing import TracingInterceptor
+    from services.traced_calls import TracingInterceptor
 
     class Drop(SpanExporter):
         def export(self, spans):

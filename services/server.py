@@ -41,7 +41,8 @@ from services import dependency_health
 from services.identity import Names, bind_stores
 from services.rpclog import RpcLogInterceptor
 from services.traced_stores import TracedChunkStore, TracedManifestStore
-from services.tracing import Tracing, TracingInterceptor, tracing_from_environment
+from services.traced_calls import TracingInterceptor
+from services.tracing import Tracing, tracing_from_environment
 
 log = logging.getLogger("blockstore.server")
 CP_NAME = control_plane_pb2.DESCRIPTOR.services_by_name["ControlPlaneService"].full_name
