@@ -4,12 +4,13 @@
                                             [--before DIR] [--no-fsync]
 
 Uploads a deterministic VM-like image with `blockstore upload --create --chunk-size`
-into a fresh `blockstore serve` (fsync on) and prints, per run: MB/s of image bytes,
-server CPU per chunk (user and system, from /proc/<pid>/stat), server context switches
-per chunk (voluntary and involuntary, summed over its threads from
-/proc/<pid>/task/*/status) and the client's CPU per chunk. `--before DIR`: a checkout
-of older code (e.g. `git archive COMMIT | tar -x -C DIR`); its server runs in turns
-with this one, same client, same image, so the two columns come from the same run.
+into a fresh `blockstore serve` (fsync on) and prints, per run: MB/s of image bytes
+(wall time of the CLI process, its start included), server CPU per chunk (user and
+system, from /proc/<pid>/stat), server context switches per chunk (voluntary and
+involuntary, summed over its threads from /proc/<pid>/task/*/status) and the client's
+CPU per chunk. `--before DIR`: a checkout of older code (e.g. `git archive COMMIT |
+tar -x -C DIR`); its server runs in turns with this one, same client, same image, so
+the two columns come from the same run.
 The machine is shared: read ranges over runs, not single figures.
 """
 
@@ -64,10 +65,12 @@ def one_run(code: Path, image: Path, chunk: int, extra: list[str]) -> str:
         try:
             env = {**os.environ, "BLOCKSTORE_TOKEN": token, "BLOCKSTORE_ADDRESS": server.address}
             c0, (u0, s0), (v0, n0), t0 = children_cpu(), cpu(pid), switches(pid), time.perf_counter()
-            subprocess.run([*BLOCKSTORE, "upload", str(image), "--create", "--no-progress",
-                            "--chunk-size", str(chunk)], env=env, cwd=REPO, check=True,
-                           stdout=subprocess.DEVNULL)
+            done = subprocess.run([*BLOCKSTORE, "upload", str(image), "--create",
+                                   "--no-progress", "--chunk-size", str(chunk)], env=env,
+                                  cwd=REPO, capture_output=True, text=True)
             took = time.perf_counter() - t0
+            if done.returncode:
+                raise RuntimeError(f"blockstore upload failed: {done.stderr}")
             (u1, s1), (v1, n1), c1 = cpu(pid), switches(pid), children_cpu()
         finally:
             server.stop()

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import BlockstoreError
 from clients.retry import retryable
-from clients.transfer.image import (DATA, REFERENCE, ZERO, Chunk, ImageReader, encode,
-                                    hash_many)
+from clients.transfer.image import (DATA, REFERENCE, ZERO, Chunk, ImageReader,
+                                    encode_many, hash_many)
 from clients.transfer.remote import NoRemote, RemoteBlocks
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import Tuning
 
 Target = dp.UploadTarget | Callable[[], dp.UploadTarget]
 HASH_GROUP = 8            # chunks read and hashed per worker call
+ENCODE_GROUP = 16         # chunks encoded per worker call
+Encoded = tuple[asyncio.Future, int]    # a group's encoding, the chunk's place in it
 
 
 @dataclass
@@ -162,13 +164,17 @@ class Uploader:
         level = self.tuning.compress_level
         # All encodes are queued at once (the pool bounds them); the stream sends each
         # block as soon as it is ready, so the server works while the client encodes.
-        encoded = [loop.run_in_executor(self.executor, encode, c, level) for c in batch.chunks]
+        encoded: list[Encoded] = []
+        for first in range(0, len(batch.chunks), ENCODE_GROUP):
+            group = batch.chunks[first:first + ENCODE_GROUP]
+            fut = loop.run_in_executor(self.executor, encode_many, group, level)
+            encoded += [(fut, i) for i in range(len(group))]
         try:
             reply = await self._stream(batch, encoded)
         finally:
-            for fut in encoded:
+            for fut, _ in encoded:
                 fut.cancel()
-        for c, fut in zip(batch.chunks, encoded):
+        for c in batch.chunks:
             self.stats.count_block(c.kind, c.length, c.sent)
         self.stats.add_reply(reply)
         self.claims.commits += 1
@@ -180,13 +186,13 @@ class Uploader:
             await self.on_commit(self.stats)
 
     async def _stream(self, batch: Batch,
-                      encoded: list[asyncio.Future]) -> dp.UploadBlocksResponse:
+                      encoded: list[Encoded]) -> dp.UploadBlocksResponse:
         """One stream; re-sent whole on a transient failure (it committed nothing)."""
         policy = self.client.retry
 
         async def blocks():
-            for c, fut in zip(batch.chunks, encoded):
-                block = await fut
+            for c, (fut, i) in zip(batch.chunks, encoded):
+                block = (await fut)[i]
                 c.data = None             # the block holds it now (compressed, if smaller)
                 yield block
 
@@ -209,7 +215,7 @@ class Uploader:
                 await policy.sleep(policy.delay(attempt, err.retry_delay))
         raise AssertionError("unreachable")
 
-    async def _references_as_data(self, batch: Batch, encoded: list[asyncio.Future]) -> None:
+    async def _references_as_data(self, batch: Batch, encoded: list[Encoded]) -> None:
         """Re-read the batch's referenced chunks from the image and encode them as data."""
         loop = asyncio.get_running_loop()
         for i, c in enumerate(batch.chunks):
@@ -219,8 +225,8 @@ class Uploader:
             if fresh.token != c.token:
                 raise RuntimeError(f"the image changed at offset {c.offset} during the upload")
             c.kind, c.data = DATA, fresh.data
-            encoded[i] = loop.run_in_executor(self.executor, encode, c,
-                                              self.tuning.compress_level)
+            encoded[i] = (loop.run_in_executor(self.executor, encode_many, [c],
+                                               self.tuning.compress_level), 0)
 
 
 async def upload_image(client, path: str, volume_size: int, chunk_size: int, target: Target,
