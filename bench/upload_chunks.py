@@ -1,7 +1,7 @@
 """Full upload with small chunks: where the per-chunk server cost is (issue 12).
 
     .venv/bin/python bench/upload_chunks.py [--size 256M] [--chunk-size 64K] [--runs 3]
-                                            [--before DIR] [--no-fsync]
+                                            [--before DIR] [--no-fsync] [--warm-dirs]
 
 Uploads a deterministic VM-like image with `blockstore upload --create --chunk-size`
 into a fresh `blockstore serve` (fsync on) and prints, per run: MB/s of image bytes
@@ -10,7 +10,9 @@ system, from /proc/<pid>/stat), server context switches per chunk (voluntary and
 involuntary, summed over its threads from /proc/<pid>/task/*/status) and the client's
 CPU per chunk. `--before DIR`: a checkout of older code (e.g. `git archive COMMIT |
 tar -x -C DIR`); its server runs in turns with this one, same client, same image, so
-the two columns come from the same run.
+the two columns come from the same run. `--warm-dirs`: every chunk directory
+(`chunks/ab/cd`, 65,536) exists before the upload, as in a store of a few hundred
+thousand chunks or more; a fresh store also pays a mkdir for nearly every new chunk.
 The machine is shared: read ranges over runs, not single figures.
 """
 
@@ -56,10 +58,18 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def one_run(code: Path, image: Path, chunk: int, extra: list[str]) -> str:
+def make_chunk_dirs(chunks: Path) -> None:
+    for top in range(256):
+        for sub in range(256):
+            (chunks / f"{top:02x}" / f"{sub:02x}").mkdir(parents=True, exist_ok=True)
+
+
+def one_run(code: Path, image: Path, chunk: int, extra: list[str], warm: bool) -> str:
     with tempfile.TemporaryDirectory(prefix="blockstore-upchunks-") as tmp:
         data = Path(tmp) / "data"
         token = create_account(data, "bench")
+        if warm:
+            make_chunk_dirs(data / "chunks" / "chunks")     # the file store keeps them there
         server = start_server(data, *extra, code=code)
         pid = server.proc.pid
         try:
@@ -88,17 +98,20 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--before", type=Path, help="checkout of the code to compare with")
     p.add_argument("--no-fsync", action="store_true")
+    p.add_argument("--warm-dirs", action="store_true",
+                   help="create all 65,536 chunk directories first (steady-state store)")
     p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
     args = p.parse_args()
     image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
     extra = ["--no-fsync"] if args.no_fsync else []
     codes = [("this", REPO)] + ([("before", args.before.resolve())] if args.before else [])
     print(f"full upload of {args.size >> 20} MiB in {args.chunk_size >> 10} KiB chunks, "
-          f"{'no fsync' if args.no_fsync else 'fsync on'}; server CPU and context switches "
+          f"{'no fsync' if args.no_fsync else 'fsync on'}"
+          f"{', chunk directories made beforehand' if args.warm_dirs else ''}; server CPU and context switches "
           "are per chunk of the image")
     for run in range(1, args.runs + 1):
         for name, code in codes:
-            print(f"run {run} {name:6}  {one_run(code, image, args.chunk_size, extra)}",
+            print(f"run {run} {name:6}  {one_run(code, image, args.chunk_size, extra, args.warm_dirs)}",
                   flush=True)
 
 
