@@ -17,7 +17,10 @@ from tests.limits.conftest import (CHUNK, Client, HangingStream, block, listing,
 from tests.observe import until
 from tests.serverproc import ServerProcess, serve
 
-GRACE = 2.0
+# Between SIGTERM and the release of the quick stream the test first waits to see new calls
+# refused, which takes a few calls on a fresh channel: the release must still land in the
+# grace period on a loaded machine.
+GRACE = 4.0
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,7 @@ def test_deadline_during_server_work_is_all_or_nothing(server, clients):
     stores its blocks: the reply and the stored rows agree, and nothing is half-written."""
     a = clients(server)
     outcomes = []
-    for timeout in (0.02, 0.05, 0.1, 0.2, 0.4, 5.0):
+    for timeout in (0.02, 0.05, 0.1, 0.2, 0.4, 60.0):    # the last must be OK: generous
         va = a.volume(16 << 20)
         msgs = [target(va)] + [block(i * CHUNK, os.urandom(CHUNK), CHUNK) for i in range(64)]
         try:
