@@ -3,12 +3,15 @@
 EBS clients put one 512 KiB block per request, many in parallel. Committed one by one,
 each put would cost its own active-operation record, target check and manifest write
 transaction, several times the cost of the block itself (bench/ebs_api.py). So the puts
-to a snapshot that arrive while an earlier group of them is being written wait and go
+to a snapshot that arrive while earlier groups of them are being written wait and go
 together into the next group: one UploadSession (the same checks, durability and single
-commit transaction as an UploadBlocks stream). Rules kept:
+commit transaction as an UploadBlocks stream). Up to `parallel` groups of a snapshot are
+written at once, so the chunk writes of one overlap the commit of another, as the
+streams of `blockstore backup` do. Rules kept:
 - a put is answered only after the transaction holding its row committed;
-- a group never holds the same block index twice (a later put of that index goes to a
-  later group, so the last put answered is what the snapshot holds);
+- a group never holds the same block index twice; a put sent after another put of its
+  index was answered lands after it (concurrent puts of one index land in either order,
+  as at EBS);
 - one put's bad block never fails another: if a group fails, each of its puts is tried
   again alone and gets its own outcome;
 - a put whose caller went away before its group started is dropped (nothing was
@@ -34,18 +37,19 @@ class _Put:
 
 
 class PutGroups:
-    def __init__(self, write: WriteGroup, max_group: int = 64) -> None:
-        self.write, self.max_group = write, max_group
+    def __init__(self, write: WriteGroup, max_group: int = 64, parallel: int = 2) -> None:
+        self.write, self.max_group, self.parallel = write, max_group, parallel
         self._queued: dict[Key, list[_Put]] = {}
-        self._writers: dict[Key, asyncio.Task] = {}      # at most one per snapshot
+        self._writers: dict[Key, set[asyncio.Task]] = {}  # at most `parallel` per snapshot
 
     async def put(self, account_id: str, snapshot_id: str, block: BlockIn) -> None:
         """Returns once the block is committed; raises what writing it raised."""
         key = (account_id, snapshot_id)
         answer = asyncio.get_running_loop().create_future()
         self._queued.setdefault(key, []).append(_Put(block, answer))
-        if key not in self._writers:
-            self._writers[key] = asyncio.create_task(self._drain(key))
+        writers = self._writers.setdefault(key, set())
+        if len(writers) < self.parallel:
+            writers.add(asyncio.create_task(self._drain(key)))
         await answer
 
     def waiting(self, account_id: str, snapshot_id: str) -> int:
@@ -54,14 +58,17 @@ class PutGroups:
 
     async def _drain(self, key: Key) -> None:
         try:
-            while self._queued[key]:
+            while self._queued.get(key):
                 group = self._take(key)
                 if group:
                     await self._write(key, group)
         finally:                    # no await from the last check to here: no put is lost
-            for put in self._queued.pop(key):
-                put.answer.cancel()
-            del self._writers[key]
+            writers = self._writers[key]
+            writers.discard(asyncio.current_task())
+            if not writers:         # the last writer: what is left had its writers cancelled
+                del self._writers[key]
+                for put in self._queued.pop(key, []):
+                    put.answer.cancel()
 
     def _take(self, key: Key) -> list[_Put]:
         queue, group, offsets = self._queued[key], [], set()

@@ -41,7 +41,7 @@ def block(offset: int) -> BlockIn:
 
 async def test_puts_waiting_behind_a_group_commit_together_and_fail_alone():
     writer = Writer()
-    groups = PutGroups(writer)
+    groups = PutGroups(writer, parallel=1)
     first = asyncio.create_task(groups.put("acct", "snap", block(0)))
     while not writer.groups:                      # the first group is being written
         await asyncio.sleep(0)
@@ -63,7 +63,7 @@ async def test_puts_waiting_behind_a_group_commit_together_and_fail_alone():
 
 async def test_a_caller_that_went_away_is_not_written():
     writer = Writer()
-    groups = PutGroups(writer)
+    groups = PutGroups(writer, parallel=1)
     first = asyncio.create_task(groups.put("acct", "snap", block(0)))
     while not writer.groups:
         await asyncio.sleep(0)
@@ -77,6 +77,20 @@ async def test_a_caller_that_went_away_is_not_written():
     assert writer.groups == [[0], [2]]
     with pytest.raises(asyncio.CancelledError):
         await gone
+
+
+async def test_a_second_group_is_written_while_the_first_still_is():
+    writer = Writer()
+    groups = PutGroups(writer, parallel=2)
+    first = asyncio.create_task(groups.put("acct", "snap", block(0)))
+    while not writer.groups:
+        await asyncio.sleep(0)
+    await asyncio.wait_for(groups.put("acct", "snap", block(1)), 30)
+    assert not first.done(), "the second group committed while the first was held"
+    third = asyncio.create_task(groups.put("acct", "snap", block(2)))
+    writer.release.set()
+    await asyncio.gather(first, third)
+    assert sorted(map(sorted, writer.groups)) == [[0], [1], [2]]
 
 
 def test_concurrent_puts_with_one_bad_block_over_http(ebs):
