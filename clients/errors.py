@@ -132,9 +132,22 @@ def from_status(code: grpc.StatusCode, message: str,
     return error_class(code)(code, reason, message, meta, retry_delay=delay)
 
 
+# What grpc.aio reports, as INTERNAL, when a send fails in its own core because the
+# connection went away under a streaming call (a data plane killed mid-upload). It is no
+# answer from a server (those carry an ErrorInfo): the transport failed, so the client
+# treats it as UNAVAILABLE, retries it and marks the plane failed.
+LOCAL_TRANSPORT_FAILURE = "Internal error from Core"
+
+
 def from_rpc_error(err: grpc.RpcError) -> BlockstoreError:
     """Converts a grpc(.aio) RpcError; works without a live call object."""
-    return from_status(err.code(), err.details() or "", err.trailing_metadata() or ())
+    code, details = err.code(), err.details() or ""
+    trailers = err.trailing_metadata() or ()
+    if (code == grpc.StatusCode.INTERNAL and details == LOCAL_TRANSPORT_FAILURE
+            and _rich_status(trailers) is None):
+        return from_status(grpc.StatusCode.UNAVAILABLE,
+                           "the connection broke while the call was being sent", trailers)
+    return from_status(code, details, trailers)
 
 
 def _rich_status(trailing_metadata) -> status_pb2.Status | None:

@@ -52,3 +52,27 @@ def test_every_non_ok_code_has_its_own_class(code):
         return
     cls = errors.error_class(code)
     assert cls is not BlockstoreError and issubclass(cls, BlockstoreError)
+
+
+def _aio_error(code, details, trailers=()):
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(*trailers),
+                                details=details)
+
+
+def test_grpcs_own_send_failure_is_unavailable_but_a_servers_internal_stays_internal():
+    """grpc.aio reports a send that failed on a dead connection as INTERNAL 'Internal
+    error from Core' with no trailers (seen when a data plane was killed mid-backup): a
+    transport failure, so UNAVAILABLE (retried, plane marked failed). An INTERNAL a server
+    sent keeps its code."""
+    local = errors.from_rpc_error(_aio_error(grpc.StatusCode.INTERNAL,
+                                             "Internal error from Core"))
+    assert isinstance(local, Unavailable) and local.code is grpc.StatusCode.UNAVAILABLE
+    assert "connection broke" in local.message
+
+    served = errors.from_rpc_error(_aio_error(
+        grpc.StatusCode.INTERNAL, "Internal error from Core",
+        rich_trailers(grpc.StatusCode.INTERNAL, "STORAGE_IO_ERROR", "chunk store failed")))
+    assert served.code is grpc.StatusCode.INTERNAL and served.reason == "STORAGE_IO_ERROR"
+
+    other = errors.from_rpc_error(_aio_error(grpc.StatusCode.INTERNAL, "something else"))
+    assert other.code is grpc.StatusCode.INTERNAL
