@@ -8,10 +8,11 @@ Order of events for a stream (invariants 2-5 of docs/design.md):
    block's length and verified against its BLAKE3 in one worker-thread hop, all-zero
    data becomes a ZERO row, and its new chunks are stored durably in one `put_many`
    (the chunk store fsyncs) before anything refers to them. Per batch, not per block,
-   because at 64 KiB chunks the thread hops, account lookups and journal commits per
-   block cost more than the hashing. At most `upload_window` batches are in flight, so
-   a stream's memory is bounded whatever its length, and all streams of the process
-   together hold at most `upload_memory` bytes of block data (data_plane/upload_memory.py).
+   because at 64 KiB chunks the thread hops, account lookups and fsyncs per block cost
+   more than the hashing. At most `upload_window` batches are in flight, so a stream's
+   memory is bounded whatever its length, and all streams of the process together hold
+   at most `upload_memory` bytes of block data (hand-off and budget rules:
+   data_plane/upload_batches.py, data_plane/upload_memory.py).
 3. When the client half-closes, every chunk write has finished; one manifest write
    transaction re-checks the target (a snapshot taken meanwhile, a completion or a
    deletion makes the stream fail), re-checks references against the account's chunk
@@ -37,6 +38,7 @@ from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_batch
 from data_plane.config import DataPlaneConfig
 from data_plane.operations import Operation, Operations
 from data_plane.targets import Target, check_target
+from data_plane.upload_batches import Batches
 from data_plane.upload_memory import UploadMemory
 from manifest import ManifestStore, ManifestTx
 
@@ -64,21 +66,17 @@ class UploadSession:
         self.target, self.chunks, self.store = target, chunks, store
         self.executor, self.config = executor, config
         self.operation = operation
-        self._memory = memory or UploadMemory(config.upload_memory)
+        self._batches = Batches(self._store, memory or UploadMemory(config.upload_memory),
+                                config.upload_window, config.upload_batch_bytes)
         self.result = UploadResult()
         self._seen: set[int] = set()
         self._zeros = bytes(target.chunk_size)
-        self._in_flight = 0                               # batches being stored
-        self._slot_free = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
         self._rows: list[tuple[int, bytes | None]] = []   # (chunk_index, token|None) in order
         self._new: dict[bytes, tuple[int, int]] = {}      # token -> (plain, stored) lengths
         self._refs: dict[bytes, tuple[int, int]] = {}     # token -> (offset, length)
         self._unchecked: list[bytes] = []
         self._reference_blocks = 0
         self._incoming: dict[bytes, int] = {}             # checksum -> length of data blocks
-        self._batch: list[tuple[BlockIn, int]] = []      # (block, row slot) not yet handed off
-        self._batch_held = self._batch_bytes = 0          # its budget bytes, its plain bytes
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
@@ -100,73 +98,19 @@ class UploadSession:
         else:
             self._rows.append((index, b""))      # filled in when its batch is stored
             self._incoming[block.checksum] = block.length
-            await self._queue(block, len(self._rows) - 1)
+            await self._batches.add(block, len(self._rows) - 1)
 
-    async def _queue(self, block: BlockIn, slot: int) -> None:
-        """Add a data block to the open batch, which is handed to a task when it is full
-        or when no batch is in flight (a slow client's blocks are stored at once).
-
-        Every block charges the process-wide budget first. The open batch is handed off
-        before this stream waits for budget: bytes it holds come back only once stored,
-        and a stream waiting on its own unsent batch would wait forever."""
-        self._raise_failures()
-        wanted = len(block.data) + block.length       # wire bytes plus the plain copy
-        held = self._memory.try_acquire(wanted)
-        if held is None:
-            await self._launch()
-            held = await self._memory.acquire(wanted)
-        self._batch.append((block, slot))
-        self._batch_held += held
-        self._batch_bytes += block.length
-        if self._in_flight == 0:
-            self._start()
-        elif self._batch_bytes >= self.config.upload_batch_bytes:
-            await self._launch()
-
-    async def _launch(self) -> None:
-        """Hand the open batch to a task once fewer than `upload_window` are in flight."""
-        while self._in_flight >= self.config.upload_window:
-            self._slot_free.clear()
-            await self._slot_free.wait()
-        if self._batch:              # else a finishing batch started it meanwhile
-            self._start()
-
-    def _start(self) -> None:
-        batch, held = self._batch, self._batch_held
-        self._batch, self._batch_held, self._batch_bytes = [], 0, 0
-        self._in_flight += 1
-        self._tasks.append(asyncio.create_task(self._store(batch, held)))
-
-    def _stored(self, held: int, failed: bool) -> None:
-        """A batch is done: its budget goes back, its slot frees, and blocks that waited
-        while the window was busy start now if nothing else is in flight."""
-        self._memory.release(held)
-        self._in_flight -= 1
-        self._slot_free.set()
-        if self._in_flight == 0 and self._batch and not failed:
-            self._start()
-
-    def _raise_failures(self) -> None:
-        for task in self._tasks:
-            if task.done() and not task.cancelled() and task.exception():
-                raise task.exception()
-
-    async def _store(self, batch: list[tuple[BlockIn, int]], held: int) -> None:
+    async def _store(self, batch: list[tuple[BlockIn, int]]) -> None:
         """One worker-thread hop verifies and encodes the batch, one lookup and one
         `put_many` store its new chunks."""
-        try:
-            loop = asyncio.get_running_loop()
-            done = await loop.run_in_executor(
-                self.executor, prepare_batch, [block for block, _ in batch],
-                self.target.name, self._zeros, self.config.zstd_level)
-            for (_, slot), (prepared, _) in zip(batch, done):
-                self._rows[slot] = (self._rows[slot][0], prepared.token)
-            await self._put([(prepared, *stored) for prepared, stored in done
-                             if prepared.token is not None])
-        except BaseException:
-            self._stored(held, failed=True)
-            raise
-        self._stored(held, failed=False)
+        loop = asyncio.get_running_loop()
+        done = await loop.run_in_executor(
+            self.executor, prepare_batch, [block for block, _ in batch],
+            self.target.name, self._zeros, self.config.zstd_level)
+        for (_, slot), (prepared, _) in zip(batch, done):
+            self._rows[slot] = (self._rows[slot][0], prepared.token)
+        await self._put([(prepared, *stored) for prepared, stored in done
+                         if prepared.token is not None])
 
     async def _put(self, chunks: list[tuple[Prepared, Compression, bytes]]) -> None:
         """Store verified chunks and count them against the caller's own account.
@@ -251,8 +195,7 @@ class UploadSession:
     async def finish(self) -> UploadResult:
         """Wait for every chunk write, then commit all rows in one transaction."""
         try:
-            await self._launch()
-            await asyncio.gather(*self._tasks)
+            await self._batches.finish()
         except BaseException:
             await self.abort()
             raise
@@ -306,11 +249,7 @@ class UploadSession:
         return r
 
     async def abort(self) -> None:
-        self._memory.release(self._batch_held)     # the open batch never reached a task
-        self._batch, self._batch_held, self._batch_bytes = [], 0, 0
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._batches.abort()
 
 
 async def _known(tx: ManifestTx, account_id: str,
