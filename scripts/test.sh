@@ -32,5 +32,8 @@ echo "== pyflakes (unused imports, undefined names)"
 .venv/bin/python -m compileall -q blockstore control_plane data_plane manifest chunkstore \
   services clients ebs_facade tests bench >/dev/null
 
+# Two workers (the machine's two cores; the suite waits on its server processes much of
+# the time); a test file stays on one worker, so a module's server fixture starts once.
+# Each worker has its own PostgreSQL cluster and SeaweedFS; every port is OS-chosen.
 echo "== pytest"
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -6,6 +6,9 @@
 - `cp` / `dp`: grpc.aio stubs of both services with the account's bearer token.
 - `other_account`, `other_cp`, `other_dp`: a second account on the same server, for
   isolation tests.
+
+scripts/test.sh runs pytest-xdist (2 workers, a test file stays on one worker); the hooks
+at the end carry the hostile suite's tally of examples from the workers to the summary.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pytest
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
 from blockstore.urls import sqlite_url
 from tests.backends import BACKENDS, StorePair, db_url, make_template
+from tests.hostile.hostile import TALLY
 from tests.pgserver import remove, start_cluster
 from tests.s3server import start_seaweedfs
 from tests.serverproc import create_account, serve
@@ -146,3 +150,22 @@ def other_cp(channel, other_account):
 @pytest.fixture
 def other_dp(channel, other_account):
     return AuthedStub(data_plane_pb2_grpc.DataPlaneServiceStub(channel), other_account["token"])
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):          # an xdist worker
+        session.config.workeroutput["hostile_tally"] = dict(TALLY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    TALLY.update(getattr(node, "workeroutput", {}).get("hostile_tally", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TALLY:
+        return
+    terminalreporter.section("hostile input: hypothesis examples per RPC")
+    for rpc, count in sorted(TALLY.items()):
+        terminalreporter.write_line(f"{rpc:28s} {count:6d}")
+    terminalreporter.write_line(f"{'total':28s} {sum(TALLY.values()):6d}")

@@ -1,11 +1,12 @@
 """Fixtures of the hostile-input suite: one real server per module, the canary world,
-and the check after every test that the server is up and the world unchanged."""
+and the check after every test that the server is up and the world unchanged. The tally
+of examples per RPC is printed by tests/conftest.py (loaded where pytest-xdist's workers
+report to)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.hostile.hostile import TALLY
 from tests.hostile.world import World, build_world
 
 
@@ -25,11 +26,3 @@ def intact(world, server):
     log = "".join(server.output)
     assert "Traceback" not in log, "the server logged an unexpected exception:\n" + log[-4000:]
 
-
-def pytest_terminal_summary(terminalreporter):
-    if not TALLY:
-        return
-    terminalreporter.section("hostile input: hypothesis examples per RPC")
-    for rpc, count in sorted(TALLY.items()):
-        terminalreporter.write_line(f"{rpc:28s} {count:6d}")
-    terminalreporter.write_line(f"{'total':28s} {sum(TALLY.values()):6d}")
