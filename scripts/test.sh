@@ -32,8 +32,9 @@ echo "== pyflakes (unused imports, undefined names)"
 .venv/bin/python -m compileall -q blockstore control_plane data_plane manifest chunkstore \
   services clients ebs_facade tests bench >/dev/null
 
-# Two workers (the machine's two cores; the suite waits on its server processes much of
-# the time); a test file stays on one worker, so a module's server fixture starts once.
-# Each worker has its own PostgreSQL cluster and SeaweedFS; every port is OS-chosen.
+# One process. `scripts/test.sh -n 2 --dist loadfile` runs two workers (pytest-xdist, a
+# test file per worker): ~35% less wall time, but two race-prone tests failed once in
+# four such runs (tests/gateway/test_long_flush, tests/scaleout/test_failures), so CI
+# does not use it until they are fixed.
 echo "== pytest"
-exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+exec .venv/bin/python -m pytest "$@"

@@ -7,8 +7,8 @@
 - `other_account`, `other_cp`, `other_dp`: a second account on the same server, for
   isolation tests.
 
-scripts/test.sh runs pytest-xdist (2 workers, a test file stays on one worker); the hooks
-at the end carry the hostile suite's tally of examples from the workers to the summary.
+Under pytest-xdist (`scripts/test.sh -n 2 --dist loadfile`) the hooks at the end carry the
+hostile suite's tally of examples from the workers to the summary.
 """
 
 from __future__ import annotations
