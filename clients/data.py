@@ -12,7 +12,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 import grpc
 
 from blockstore.v1 import data_plane_pb2 as dp
-from clients.errors import Unavailable, from_rpc_error
+from clients.errors import (LOCAL_TRANSPORT_FAILURE, BlockstoreError, Unavailable, from_rpc_error,
+                            from_status)
 
 # The server answers FindMissingChunks for at most this many tokens per call.
 MAX_TOKENS_PER_CALL = 10_000
@@ -112,10 +113,18 @@ class DataPlaneMethods:
             upload = plane.channel.stream_unary(
                 UPLOAD_METHOD, request_serializer=None,
                 response_deserializer=dp.UploadBlocksResponse.FromString)
-            requests = _Requests(target, blocks)
+            requests, first = _Requests(target, blocks), _FirstStatus()
+            call = upload(requests, **self._stream_kwargs(timeout))
+            call.add_done_callback(first)
             try:
-                return await upload(requests, **self._stream_kwargs(timeout))
+                return await call
             except grpc.RpcError as rpc:
+                # A server that refuses a stream early (STREAM_TOO_LONG on its target)
+                # ends the call while we still send; grpc.aio may then report the failed
+                # send (its own INTERNAL) over the status the server sent, which it had
+                # already recorded first. That first status is the server's answer.
+                if first.error is not None and _local_failure(rpc):
+                    raise first.error from rpc
                 raise from_rpc_error(rpc) from rpc
             except asyncio.CancelledError:
                 task = asyncio.current_task()
@@ -167,6 +176,42 @@ def _request(block: dp.UploadBlock | dp.UploadBlocksRequest | bytes) -> bytes:
     if not isinstance(block, dp.UploadBlocksRequest):
         block = dp.UploadBlocksRequest(block=block)
     return block.SerializeToString()
+
+
+def _local_failure(rpc: grpc.RpcError) -> bool:
+    return (rpc.code() == grpc.StatusCode.INTERNAL
+            and rpc.details() == LOCAL_TRANSPORT_FAILURE)
+
+
+def _settled(coro):
+    """The value of a coroutine that finishes without waiting (the status accessors of a
+    finished call do), else None."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    return None
+
+
+class _FirstStatus:
+    """Done callback of an upload call: the first status the call finished with, as a
+    typed error, unless it was OK or grpc.aio's own send failure."""
+
+    def __init__(self) -> None:
+        self.error: BlockstoreError | None = None
+
+    def __call__(self, call) -> None:
+        try:
+            code = _settled(call.code())
+            if code is None or code == grpc.StatusCode.OK:
+                return
+            details = _settled(call.details()) or ""
+            if code == grpc.StatusCode.INTERNAL and details == LOCAL_TRANSPORT_FAILURE:
+                return
+            self.error = from_status(code, details, _settled(call.trailing_metadata()) or ())
+        except Exception:               # never break grpc's callback loop; no answer known
+            self.error = None
 
 
 class _Requests:

@@ -143,3 +143,33 @@ async def test_a_plane_that_goes_away_mid_stream_is_unavailable_never_a_cancella
         await server.stop(None)
         with pytest.raises(Unavailable):
             await call
+
+
+async def test_a_stream_the_server_refuses_early_gets_the_servers_answer_every_time():
+    """The server refuses the stream on its target while the client is still sending: the
+    caller gets the server's code and reason, not grpc.aio's own INTERNAL for the send
+    that failed after the refusal (a gateway halves its streams on STREAM_TOO_LONG only)."""
+    from clients import InvalidArgument
+    from tests.clients.fakeserver import rich_trailers
+
+    class Refusing(data_plane_pb2_grpc.DataPlaneServiceServicer):
+        async def UploadBlocks(self, request_iterator, context):
+            await request_iterator.__anext__()
+            msg = "stream of 40000 blocks is longer than 32768"
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, msg,
+                                rich_trailers(grpc.StatusCode.INVALID_ARGUMENT,
+                                              "STREAM_TOO_LONG", msg))
+
+    server = grpc.aio.server()
+    data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(Refusing(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    block = dp.UploadBlock(offset=0, length=65536, data=b"\x01" * 65536)
+    try:
+        async with AsyncClient(f"127.0.0.1:{port}", "tok") as client:
+            for _ in range(40):
+                with pytest.raises(InvalidArgument) as refused:
+                    await client.upload_blocks(snapshot_target("snap-1", 4), [block] * 400)
+                assert refused.value.reason == "STREAM_TOO_LONG"
+    finally:
+        await server.stop(None)
