@@ -62,24 +62,26 @@ async def test_postgresql_restart_mid_upload_is_unavailable_then_the_retry_commi
         async with grpc.aio.insecure_channel(server.address) as channel:
             cp, dp = _stubs(channel, token)
             vol = await new_volume(cp, size=MIB)
-            restart: list[asyncio.Task] = []
-
-            def restart_database() -> None:
-                own_pg.stop("fast")
-                own_pg.start()
+            stopping: list[asyncio.Task] = []
 
             async def requests():
                 yield target_msg(vol.volume_id)
                 for n, (offset, data) in enumerate(blocks):
-                    if n == 2:                          # mid-stream: the database restarts
-                        restart.append(asyncio.create_task(
-                            asyncio.to_thread(restart_database)))
-                        await restart[0]
+                    if n == 2:                          # mid-stream: the database goes down
+                        stopping.append(asyncio.create_task(
+                            asyncio.to_thread(own_pg.stop, "fast")))
+                        # shielded: the stream may fail (and this generator be closed)
+                        # while the stop is still under way
+                        await asyncio.shield(stopping[0])
                     yield block_msg(offset, data, CHUNK)
+            # The database stays down until the stream has its answer: a pool that
+            # reconnected before the commit would (rightly) let the stream commit, which
+            # made this test's premise a race when the restart was quick.
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await dp.UploadBlocks(requests())
-            assert restart, "the stream failed only once the database went down"
-            await restart[0]                            # the database is back
+            assert stopping, "the stream failed only once the database went down"
+            await stopping[0]
+            await asyncio.to_thread(own_pg.start)       # the database is back
             assert err.value.code() == grpc.StatusCode.UNAVAILABLE, \
                 err.value.details() + "".join(server.output[-40:])
             assert error_info(err.value).reason == "MANIFEST_UNAVAILABLE"
