@@ -33,8 +33,9 @@ echo "== pyflakes (unused imports, undefined names)"
   services clients ebs_facade tests bench >/dev/null
 
 # One process. `scripts/test.sh -n 2 --dist loadfile` runs two workers (pytest-xdist, a
-# test file per worker): ~35% less wall time, but two race-prone tests failed once in
-# four such runs (tests/gateway/test_long_flush, tests/scaleout/test_failures), so CI
-# does not use it until they are fixed.
+# test file per worker): ~35% less wall time. Two race-prone tests failed once in four
+# such runs (tests/gateway/test_long_flush, tests/scaleout/test_failures); both races
+# are fixed since, but CI stays on one process until two workers have a record of clean
+# runs.
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"
