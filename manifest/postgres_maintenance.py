@@ -8,6 +8,7 @@ from typing import Iterable
 from manifest.models import ChunkRecord, TokenUse, Volume
 from manifest.postgres_common import PgQueries, _count
 from manifest.rows import VOLUME_COLS, _volume
+from manifest.visibility import READERS
 
 
 class MaintenanceQueries(PgQueries):
@@ -19,15 +20,9 @@ class MaintenanceQueries(PgQueries):
 
     async def compact_blocks(self, vid: int | None = None) -> int:
         """Delete every block row no reader can see (of one volume, or of all); returns
-        how many went. The rule is SqliteTx.compact_blocks'."""
+        how many went. The readers are manifest/visibility.py's, as SQLite's."""
         return _count(await self.conn.execute(
-            "WITH RECURSIVE readers(vid, version) AS ("
-            "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
-            "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
-            "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
-            "  UNION SELECT s.vid, s.version FROM readers r"
-            "    JOIN volumes v ON v.vid = r.vid"
-            "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"
+            READERS + ","
             " ranked AS (SELECT vid, chunk_index, version, LEAD(version) OVER ("
             "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks"
             "    WHERE $1::bigint IS NULL OR vid = $1)"
