@@ -12,8 +12,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 import grpc
 
 from blockstore.v1 import data_plane_pb2 as dp
-from clients.errors import (LOCAL_TRANSPORT_FAILURE, BlockstoreError, Unavailable, from_rpc_error,
-                            from_status)
+from clients.errors import (BlockstoreError, Unavailable, from_rpc_error, from_status,
+                            local_transport_failure)
 
 # The server answers FindMissingChunks for at most this many tokens per call.
 MAX_TOKENS_PER_CALL = 10_000
@@ -123,7 +123,8 @@ class DataPlaneMethods:
                 # ends the call while we still send; grpc.aio may then report the failed
                 # send (its own INTERNAL) over the status the server sent, which it had
                 # already recorded first. That first status is the server's answer.
-                if first.error is not None and _local_failure(rpc):
+                if first.error is not None and local_transport_failure(
+                        rpc.code(), rpc.details() or "", rpc.trailing_metadata() or ()):
                     raise first.error from rpc
                 raise from_rpc_error(rpc) from rpc
             except asyncio.CancelledError:
@@ -178,11 +179,6 @@ def _request(block: dp.UploadBlock | dp.UploadBlocksRequest | bytes) -> bytes:
     return block.SerializeToString()
 
 
-def _local_failure(rpc: grpc.RpcError) -> bool:
-    return (rpc.code() == grpc.StatusCode.INTERNAL
-            and rpc.details() == LOCAL_TRANSPORT_FAILURE)
-
-
 def _settled(coro):
     """The value of a coroutine that finishes without waiting (the status accessors of a
     finished call do), else None."""
@@ -207,9 +203,9 @@ class _FirstStatus:
             if code is None or code == grpc.StatusCode.OK:
                 return
             details = _settled(call.details()) or ""
-            if code == grpc.StatusCode.INTERNAL and details == LOCAL_TRANSPORT_FAILURE:
-                return
-            self.error = from_status(code, details, _settled(call.trailing_metadata()) or ())
+            trailers = _settled(call.trailing_metadata()) or ()
+            if not local_transport_failure(code, details, trailers):
+                self.error = from_status(code, details, trailers)
         except Exception:               # never break grpc's callback loop; no answer known
             self.error = None
 

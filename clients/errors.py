@@ -139,12 +139,17 @@ def from_status(code: grpc.StatusCode, message: str,
 LOCAL_TRANSPORT_FAILURE = "Internal error from Core"
 
 
+def local_transport_failure(code: grpc.StatusCode, details: str, trailers=()) -> bool:
+    """Whether a status is grpc.aio's own send failure rather than a server's answer."""
+    return (code == grpc.StatusCode.INTERNAL and details == LOCAL_TRANSPORT_FAILURE
+            and _rich_status(trailers) is None)
+
+
 def from_rpc_error(err: grpc.RpcError) -> BlockstoreError:
     """Converts a grpc(.aio) RpcError; works without a live call object."""
     code, details = err.code(), err.details() or ""
     trailers = err.trailing_metadata() or ()
-    if (code == grpc.StatusCode.INTERNAL and details == LOCAL_TRANSPORT_FAILURE
-            and _rich_status(trailers) is None):
+    if local_transport_failure(code, details, trailers):
         return from_status(grpc.StatusCode.UNAVAILABLE,
                            "the connection broke while the call was being sent", trailers)
     return from_status(code, details, trailers)
