@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from blockstore.urls import file_url, sqlite_url, url_path
-from tests.pgserver import PgCluster
+from tests.pgserver import PgCluster, remove, start_cluster
 
 BACKENDS = ("sqlite", "postgresql")
 TEMPLATE = "blockstore_template"
@@ -40,6 +42,17 @@ def make_template(cluster: PgCluster) -> None:
         store = await PostgresManifest.open(cluster.url(TEMPLATE))
         await store.close()
     asyncio.run(go())
+
+
+@contextmanager
+def template_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL cluster with the migrated template database, removed afterwards."""
+    cluster = start_cluster()
+    try:
+        make_template(cluster)
+        yield cluster
+    finally:
+        remove(cluster)
 
 
 def fresh_database(cluster: PgCluster) -> str:

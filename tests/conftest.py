@@ -22,9 +22,8 @@ import pytest
 
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
 from blockstore.urls import sqlite_url
-from tests.backends import BACKENDS, StorePair, db_url, make_template
+from tests.backends import BACKENDS, StorePair, db_url, template_cluster
 from tests.hostile.hostile import TALLY
-from tests.pgserver import remove, start_cluster
 from tests.s3server import start_seaweedfs
 from tests.serverproc import create_account, serve
 
@@ -35,12 +34,8 @@ BUCKETS = ("conformance", "blockstore")     # tests share these, each under its 
 @pytest.fixture(scope="session")
 def pg_cluster():
     """One throwaway PostgreSQL cluster for the whole run, started on first use."""
-    cluster = start_cluster()
-    try:
-        make_template(cluster)
+    with template_cluster() as cluster:
         yield cluster
-    finally:
-        remove(cluster)
 
 
 @pytest.fixture(scope="session")

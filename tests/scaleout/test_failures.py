@@ -13,12 +13,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from blockstore.urls import file_url
 from blockstore.v1 import control_plane_pb2_grpc, data_plane_pb2_grpc
-from tests.backends import fresh_database, make_template
+from tests.backends import fresh_database, template_cluster
 from tests.conftest import AuthedStub
 from tests.data_plane.helpers import (CHUNK, MIB, block_msg, list_blocks, new_volume, rand,
                                       read, target_msg, upload)
 from tests.observe import until_async
-from tests.pgserver import remove, start_cluster
 from tests.rpcerrors import error_info, retry_delay
 from tests.s3server import start_seaweedfs
 from tests.serverproc import ServerProcess, create_account
@@ -43,12 +42,8 @@ def _stubs(channel, token):
 @pytest.fixture
 def own_pg():
     """A PostgreSQL cluster of this test's own: it gets restarted."""
-    cluster = start_cluster()
-    try:
-        make_template(cluster)
+    with template_cluster() as cluster:
         yield cluster
-    finally:
-        remove(cluster)
 
 
 async def test_postgresql_restart_mid_upload_is_unavailable_then_the_retry_commits(
