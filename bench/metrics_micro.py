@@ -8,8 +8,8 @@ burst of load hits both, best of several blocks (the least disturbed):
 - manifest: `MeteredManifest.read()` vs the bare transaction, both over a store whose
   transaction costs nothing (a real SQLite one takes a thread hop whose jitter on a
   loaded machine is larger than the wrapper: what is timed is the wrapper's own work);
-- rpc: what the interceptor does per call (a recorder, the counter, the histogram
-  observe, the upload counters of a reply), on a context that reports OK.
+- rpc: what the metrics observer does per call (a recorder, the counter, the histogram
+  observe, the upload counters of a reply), on a call that ended OK.
 Multiplied by how many of each the server did per GB (its own /metrics), that is the
 CPU the metrics cost per GB, against the server's measured CPU per GB.
 """
@@ -25,12 +25,12 @@ from chunkstore import MemoryChunkStore, blake3_token, encode
 from services.metered_chunks import MeteredChunkStore
 from services.metered_manifest import MeteredManifest
 from services.metric_families import Metrics
-from services.metrics import _Recorder
+from services.metrics import RpcMetrics
+from services.observed_calls import RpcCall
 
 
-class _Ok:
-    def code(self):
-        return None
+class _Details:
+    method = "/blockstore.v1.DataPlaneService/UploadBlocks"
 
 
 async def _best(call, n: int, blocks: int = 9) -> float:
@@ -77,12 +77,14 @@ async def costs(n: int = 20000) -> dict[str, float]:
         async with s.read():
             pass
     manifest = await _added(lambda: tx(wrapped), lambda: tx(store), n)
-    reply, ctx = dpb.UploadBlocksResponse(blocks_written=1, bytes_received=1), _Ok()
+    reply, observer = dpb.UploadBlocksResponse(blocks_written=1, bytes_received=1), \
+        RpcMetrics(metrics)
 
     async def rpc():
-        rec = _Recorder(metrics, "DataPlaneService", "UploadBlocks")
-        rec.response(reply)
-        rec.finished(ctx, None)
+        call = RpcCall(_Details())
+        watch = observer.watch(call)
+        watch.sent(reply)
+        watch.ended(call)
     return {"chunk": chunk * 1e6, "manifest": manifest * 1e6, "rpc": await _best(rpc, n) * 1e6}
 
 

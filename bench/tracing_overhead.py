@@ -16,8 +16,9 @@ disturbed), as calls/s and server CPU microseconds per call, MB/s and server CPU
 
 On a loaded machine those end-to-end differences drown in noise, so it also times the
 interceptors alone, in this process: `--micro` calls of a unary behavior that does
-nothing, bare, with the per-RPC log (INFO, to /dev/null) and with log and tracing (the
-SDK's batch processor, an exporter that drops): microseconds each adds per call.
+nothing, bare, with the per-RPC log (INFO, to /dev/null), with log and tracing (the
+SDK's batch processor, an exporter that drops) and with metrics too, each stack one
+`ObservedCalls` interceptor as the server has it: microseconds each adds per call.
 """
 
 from __future__ import annotations
@@ -127,8 +128,11 @@ def micro(calls: int) -> dict[str, float]:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (BatchSpanProcessor, SpanExporter,
                                                 SpanExportResult)
-    from services.rpclog import RpcLogInterceptor
-    from services.traced_calls import TracingInterceptor
+    from services.metric_families import Metrics
+    from services.metrics import RpcMetrics
+    from services.observed_calls import ObservedCalls
+    from services.rpclog import RpcLog
+    from services.traced_calls import CallTracing
 
     class Drop(SpanExporter):
         def export(self, spans):
@@ -148,8 +152,11 @@ def micro(calls: int) -> dict[str, float]:
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(Drop()))
     logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"))
-    stacks = {"bare": [], "log": [RpcLogInterceptor()],
-              "log+trace": [RpcLogInterceptor(), TracingInterceptor(provider.get_tracer("b"))]}
+    tracer = provider.get_tracer("b")
+    stacks = {"bare": [], "log": [ObservedCalls([RpcLog()])],
+              "log+trace": [ObservedCalls([CallTracing(tracer), RpcLog()])],
+              "all three": [ObservedCalls([CallTracing(tracer), RpcMetrics(Metrics()),
+                                           RpcLog()])]}
     return {name: asyncio.run(_time_calls(stack, behavior, Context(), Details(), calls))
             for name, stack in stacks.items()}
 
@@ -181,7 +188,7 @@ def main() -> None:
     p.add_argument("--micro", type=int, default=20000)
     args = p.parse_args()
     for name, us in micro(args.micro).items():
-        print(f"interceptors {name:<10} {us:7.1f} us CPU per call (in process)")
+        print(f"observers {name:<10} {us:7.1f} us CPU per call (in process)")
     if args.rounds < 1:
         return
     with tempfile.TemporaryDirectory(prefix="bs-trace-bench-") as tmp:

@@ -1,7 +1,7 @@
 """`Metering`: what `--metrics-listen` switches on, handed to services/server.py to stack.
 
 Owns the switch: with `--metrics-listen` the process gets its metric families
-(services/metric_families.py), the RPC interceptor (services/metrics.py), the storage
+(services/metric_families.py), the RPC observer (services/metrics.py), the storage
 wrappers (services/metered_chunks.py, services/metered_manifest.py), the GC and EBS
 observers and the /metrics listener; without it each of these is the identity or a
 no-op, so a server that exports no metrics pays nothing for them (bench/dataplane.py
@@ -18,7 +18,7 @@ from manifest import ManifestStore
 from services.metered_chunks import MeteredChunkStore, backend_of as chunks_backend
 from services.metered_manifest import MeteredManifest, backend_of as manifest_backend
 from services.metric_families import Metrics
-from services.metrics import MetricsInterceptor
+from services.metrics import RpcMetrics
 from services.metrics_http import start_metrics_server
 
 
@@ -28,8 +28,8 @@ class Metering:
         self.metrics = Metrics() if listen else None
         self._backends = manifest_backend(db_url), chunks_backend(chunks_url)
 
-    def interceptors(self) -> list:
-        return [MetricsInterceptor(self.metrics)] if self.metrics else []
+    def observers(self) -> list:
+        return [RpcMetrics(self.metrics)] if self.metrics else []
 
     def manifest(self, store: ManifestStore) -> ManifestStore:
         return MeteredManifest(store, self._backends[0], self.metrics) if self.metrics \

@@ -1,7 +1,7 @@
 """The metric families of one server process, on a `prometheus_client` registry of its own.
 
 Owns the names, help texts, label sets and buckets (docs/operations.md lists them). The
-measuring is done elsewhere: the RPC interceptor (services/metrics.py) and the storage
+measuring is done elsewhere: the RPC observer (services/metrics.py) and the storage
 wrappers (services/metered_chunks.py, services/metered_manifest.py), stacked in
 services/server.py, and the server's GC task.
 

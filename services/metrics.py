@@ -1,10 +1,11 @@
-"""The RPC interceptor that feeds the process metrics (services/metric_families.py).
+"""The RPC observer that feeds the process metrics (services/metric_families.py).
 
-Owns `MetricsInterceptor`, which counts and times every finished RPC by service, method
-and final status code, counts the figures an `UploadBlocksResponse` reports and the block
+Owns `RpcMetrics`, which counts and times every finished RPC by service, method and
+final status code, counts the figures an `UploadBlocksResponse` reports and the block
 data `DownloadBlocks` sends, and keeps the gauge of UploadBlocks streams in flight. It
-wraps the other interceptors (it is stacked first in services/server.py), so it sees the
-status a client sees, UNAUTHENTICATED included.
+is one of the observers of services/observed_calls.py, which measures the call once
+for all of them, outside the authentication edge: it sees the status a client sees,
+UNAUTHENTICATED included.
 
 Rule: the metrics are per process (a scrape of each process, summed by the collector, is
 the total); what storage costs is measured by the storage wrappers, not here.
@@ -12,86 +13,60 @@ the total); what storage costs is measured by the storage wrappers, not here.
 
 from __future__ import annotations
 
-from time import perf_counter
-from typing import Any, Callable
+from typing import Any
 
-import grpc
-
-from services.handlers import final_code, items_of, result_of, rewrap
 from services.metric_families import UPLOAD_FIELDS, Metrics
+from services.observed_calls import RpcCall
 
-__all__ = ["Metrics", "MetricsInterceptor"]
+__all__ = ["Metrics", "RpcMetrics"]
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):
+class RpcMetrics:
     """Counts and times each finished call and the figures of each committed upload."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
 
-    async def intercept_service(self, continuation: Callable, details: Any) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
-        service, _, method = details.method.lstrip("/").rpartition("/")
-        return _wrap(handler, self.metrics, service.rpartition(".")[2], method)
+    def watch(self, call: RpcCall) -> _Recorder:
+        kind = _WATCHES.get(call.name, _Recorder)
+        return kind(self.metrics, call.service.rpartition(".")[2], call.name)
 
 
 class _Recorder:
-    """One call: started when its behavior is, finished once with its status."""
+    """One call: started when its behavior is, ended once with its status."""
 
     def __init__(self, metrics: Metrics, service: str, method: str) -> None:
         self.metrics, self.service, self.method = metrics, service, method
-        self.start = perf_counter()
-        self.stream = metrics.upload_streams if method == "UploadBlocks" else None
-        if self.stream is not None:
-            self.stream.inc()
 
-    def finished(self, context: grpc.aio.ServicerContext, error: BaseException | None) -> None:
-        seconds = perf_counter() - self.start
-        if self.stream is not None:
-            self.stream.dec()
-        name = final_code(context, error).name
+    def ended(self, call: RpcCall) -> None:
+        name = call.code.name
         self.metrics.rpcs.labels(self.service, self.method, name).inc()
-        self.metrics.rpc_seconds.labels(self.service, self.method, name).observe(seconds)
+        self.metrics.rpc_seconds.labels(self.service, self.method, name).observe(call.seconds)
 
-    def response(self, reply: Any) -> None:
-        if self.method != "UploadBlocks":
-            return
+
+class _Upload(_Recorder):
+    """An UploadBlocks stream: in the gauge while it runs; its reply's figures counted."""
+
+    def __init__(self, metrics: Metrics, service: str, method: str) -> None:
+        super().__init__(metrics, service, method)
+        metrics.upload_streams.inc()
+
+    def sent(self, reply: Any) -> None:
         for field in UPLOAD_FIELDS:
             amount = getattr(reply, field, 0)
             if amount:
                 self.metrics.upload[field].inc(amount)
 
+    def ended(self, call: RpcCall) -> None:
+        self.metrics.upload_streams.dec()
+        super().ended(call)
 
-def _wrap(handler: grpc.RpcMethodHandler, metrics: Metrics, service: str, method: str):
-    sent = metrics.bytes_sent if method == "DownloadBlocks" else None
 
-    def unary(behavior):
-        async def call(request, context):
-            rec = _Recorder(metrics, service, method)
-            try:
-                reply = await result_of(behavior, request, context)
-            except BaseException as err:
-                rec.finished(context, err)
-                raise
-            rec.response(reply)
-            rec.finished(context, None)
-            return reply
-        return call
+class _Download(_Recorder):
+    """A DownloadBlocks stream: the block data of each item counted as it is sent."""
 
-    def streaming(behavior):
-        async def call(request, context):
-            rec = _Recorder(metrics, service, method)
-            try:
-                async for item in items_of(behavior, request, context):
-                    if sent is not None:
-                        sent.inc(len(item.data))
-                    yield item
-            except BaseException as err:
-                rec.finished(context, err)
-                raise
-            rec.finished(context, None)
-        return call
+    def sent(self, item: Any) -> None:
+        self.metrics.bytes_sent.inc(len(item.data))
 
-    return rewrap(handler, unary, streaming)
+
+_WATCHES = {"UploadBlocks": _Upload, "DownloadBlocks": _Download}

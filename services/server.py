@@ -1,6 +1,8 @@
 """Process wiring: stores, planes, interceptors, health and reflection on one grpc.aio server.
 
-This is the one place where storage wrappers are stacked and planes are assembled.
+This is the one place where storage wrappers and RPC observers (metrics, log line,
+span) are stacked and planes are assembled. Rule: a cross-cutting concern is a wrapper
+or an observer added here, never code in a plane.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ from services.gc import GcConfig, run_periodically
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services import dependency_health
 from services.identity import Names, bind_stores
-from services.rpclog import RpcLogInterceptor
+from services.observed_calls import ObservedCalls
+from services.rpclog import RpcLog
 from services.traced_stores import TracedChunkStore, TracedManifestStore
-from services.traced_calls import TracingInterceptor
+from services.traced_calls import CallTracing
 from services.tracing import Tracing, tracing_from_environment
 
 log = logging.getLogger("blockstore.server")
@@ -60,7 +63,7 @@ class Running:
     ebs_port: int = 0
     registration: Registration | None = None
     dependency_watch: Callable[[], Awaitable[None]] | None = None
-    rpc_log: RpcLogInterceptor | None = None
+    rpc_log: RpcLog | None = None
 
     async def stop(self, grace: float | None) -> None:
         # Clients stop being sent here (registration) and watchers of grpc.health.v1
@@ -171,11 +174,12 @@ async def _assemble(config: ServerConfig, cp_config: ControlPlaneConfig,
                     store: ManifestStore, closers: list, tracing: Tracing | None,
                     metering: Metering) -> Running:
     reserve = SpaceReserve.for_urls(config.db_url, config.chunks_url, config.min_free_bytes)
-    rpc_log = RpcLogInterceptor()
-    # Metrics, log and trace outside the edge: they see the status the client sees.
-    server = grpc.aio.server(interceptors=[*metering.interceptors(), rpc_log,
-                                           *([TracingInterceptor(tracing.tracer)]
-                                             if tracing else []),
+    rpc_log = RpcLog()
+    # One measuring of each call for every observer, outside the edge: they see the
+    # status the client sees. The span ends first, so it does not time the others.
+    observers = [*([CallTracing(tracing.tracer)] if tracing else []),
+                 *metering.observers(), rpc_log]
+    server = grpc.aio.server(interceptors=[ObservedCalls(observers),
                                            EdgeInterceptor(AccountResolver(store, metering.token_cache)),
                                            SpaceReserveInterceptor(reserve)],
                              options=_server_options(config))

@@ -2,11 +2,12 @@
 
 Owns `tracing_from_environment`, which builds the SDK (tracer provider, batch processor,
 OTLP/HTTP exporter) only when the environment asks for an exporter. The spans come from
-wrappers: services/traced_calls.py (one per RPC) and services/traced_stores.py (the
-manifest's write transactions, chunk writes and reads), stacked by services/server.py.
+services/traced_calls.py (one per RPC, an observer of every call) and the wrappers of
+services/traced_stores.py (the manifest's write transactions, chunk writes and reads),
+stacked by services/server.py.
 
 Rule: off by default, and then free: `tracing_from_environment` returns None, the SDK is
-not imported, and services/server.py stacks neither the interceptor nor the store
+not imported, and services/server.py stacks neither the call observer nor the store
 wrappers. The decision is made once, at start-up; a setting this server cannot honour
 (another protocol, an unknown exporter) stops the start, naming the variable.
 """

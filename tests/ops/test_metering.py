@@ -18,7 +18,7 @@ async def test_without_metrics_listen_nothing_is_stacked(tmp_path):
     metering = Metering("", sqlite_url(tmp_path / "m.db"), f"file://{tmp_path}")
     store, chunks = object(), LocalChunkStore(tmp_path)
     assert metering.manifest(store) is store and metering.chunks(chunks) is chunks
-    assert metering.interceptors() == [] and metering.metrics is None
+    assert metering.observers() == [] and metering.metrics is None
     closers: list = []
     assert await metering.serve(closers) == 0 and closers == []
     metering.gc_finished("ok")          # observers are no-ops, not errors
