@@ -8,7 +8,8 @@ checks range and target, verifies BLAKE3, deduplicates, stores the chunks durabl
 commits their rows in one manifest transaction, recorded as an active operation so GC
 keeps what it relies on. A get is a DownloadBlocks of one block (the chunk store
 verifies BLAKE3 before handing it out) and is served only if the block token names
-what the caller's snapshot holds at that index.
+what the snapshot holds at that index; the snapshot is the caller's own or one shared
+with it with allow_export (the download's view checks export, data_plane/views.py).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from ebs_facade.snapshots import require_ebs_shape
 from ebs_facade.timeouts import Timeouts
 from ebs_facade.tokens import parse_block_token
 from manifest import ManifestStore
-from manifest.lookups import require_snapshot
+from manifest.lookups import require_snapshot, visible_snapshot
 
 
 def _blake3(data: bytes) -> bytes:
@@ -134,7 +135,7 @@ class EbsBlocks:
         where = f"block {index} of snapshot {snapshot_id}"
         token = parse_block_token(block_token, where)
         async with self.store.read() as tx:
-            snap = require_ebs_shape(await require_snapshot(tx, account_id, snapshot_id))
+            snap = require_ebs_shape((await visible_snapshot(tx, account_id, snapshot_id))[0])
         # A snapshot made through gRPC may end inside its last block: the rest reads as zeros.
         length = min(BLOCK_SIZE, snap.size_bytes - index * BLOCK_SIZE)
         pieces = [b async for b in self.downloader.blocks(

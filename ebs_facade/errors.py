@@ -3,7 +3,8 @@
 EBS clients (botocore's `ebs` model) read the error type from the `x-amzn-ErrorType`
 header and `Message` / `Reason` from the JSON body. Domain errors of the planes keep
 their meaning: another account's snapshot is ResourceNotFoundException exactly like a
-missing one, bad input is ValidationException with a Reason, a state conflict is
+missing one unless it is shared with the caller (then a read-out without allow_export,
+or any change, is AccessDeniedException), bad input is ValidationException with a Reason, a state conflict is
 ConflictException, a limit is RequestThrottledException (which clients retry), and
 anything else is InternalServerException whose message names no server path (the
 wiring passes in services/faults.py's `domain_error`, which the gRPC edge uses too). The
@@ -69,6 +70,9 @@ V, NF = "ValidationException", "ResourceNotFoundException"
 EBS_ERROR_OF: list[tuple[type[Exception], int, str, str | None]] = [
     (SignatureRejected, 403, "AccessDeniedException", "UNAUTHORIZED_ACCOUNT"),
     (e.AuthenticationFailed, 403, "AccessDeniedException", "UNAUTHORIZED_ACCOUNT"),
+    # A snapshot shared with the caller: read out without export (EXPORT_NOT_ALLOWED) or
+    # changed by the grantee (NOT_OWNER). EBS's reasons name no such case; the message does.
+    (e.PermissionDenied, 403, "AccessDeniedException", "UNAUTHORIZED_ACCOUNT"),
     (e.SnapshotNotFound, 404, NF, "SNAPSHOT_NOT_FOUND"),
     (e.VolumeNotFound, 404, NF, "SNAPSHOT_NOT_FOUND"),
     (InvalidBlockToken, 400, V, "INVALID_BLOCK_TOKEN"),

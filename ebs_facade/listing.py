@@ -4,6 +4,8 @@ Indexes are chunk indexes (chunks are EBS's 512 KiB blocks). ListSnapshotBlocks 
 written blocks (a block written as zeros too, with the zero token; holes are absent),
 like the gRPC ListBlocks. ListChangedBlocks without FirstSnapshotId lists every written
 block of the second snapshot; a token is absent on the side where the block is a hole.
+Both read the caller's own snapshots and those shared with it with allow_export; the
+views refuse the rest (ExportNotAllowed), as they do for the gRPC listings.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from ebs_facade.model import BLOCK_SIZE, BlockPage, ChangedBlock, ListedBlock, s
 from ebs_facade.snapshots import require_ebs_shape
 from ebs_facade.tokens import block_token, page_token, parse_page_token
 from manifest import ManifestStore
-from manifest.lookups import require_snapshot
+from manifest.lookups import visible_snapshot
 
 
 def _side(token: bytes | None | bool) -> str | None:
@@ -22,8 +24,10 @@ def _side(token: bytes | None | bool) -> str | None:
 
 
 async def _shaped(store: ManifestStore, account_id: str, *snapshot_ids: str) -> list:
+    """The caller's own snapshots or ones shared with it (whether they may be read out is
+    the data plane's views' check: export control, data_plane/views.py)."""
     async with store.read() as tx:
-        return [require_ebs_shape(await require_snapshot(tx, account_id, sid))
+        return [require_ebs_shape((await visible_snapshot(tx, account_id, sid))[0])
                 for sid in snapshot_ids if sid]
 
 
