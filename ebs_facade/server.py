@@ -6,7 +6,8 @@ gRPC. Whatever a handler raises becomes an EBS error shape through the one table
 ebs_facade/errors.py. At most `max_requests` requests are read and served at once, so
 memory stays bounded (each carries at most one 512 KiB block) whatever clients send, and
 a body must arrive within BODY_TIMEOUT_S so that slow senders cannot hold those slots.
-Puts also take the data plane's per-account upload slots (ebs_facade/blocks.py).
+Puts also take the data plane's per-account upload slots (ebs_facade/blocks.py). The
+listener speaks HTTPS when the wiring hands it a TLS context (services/https.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import ssl
 from typing import Callable
 
 from aiohttp import web
@@ -128,8 +130,10 @@ def build_app(facade: Facade, clock: Clock, faults: Faults,
 
 async def start_ebs_server(facade: Facade, listen: str, faults: Faults,
                            observe: Observe = lambda operation, outcome: None,
-                           clock: Clock | None = None) -> tuple[web.AppRunner, int]:
-    """Listen on HOST:PORT (port 0 picks one); returns the runner (cleanup()) and port.
+                           clock: Clock | None = None,
+                           tls: ssl.SSLContext | None = None) -> tuple[web.AppRunner, int]:
+    """Listen on HOST:PORT (port 0 picks one), over HTTPS with `tls` (the wiring builds
+    it, services/https.py); returns the runner (cleanup()) and port.
     `faults(exc, what)` makes a domain error of anything else a handler raises."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
@@ -137,7 +141,7 @@ async def start_ebs_server(facade: Facade, listen: str, faults: Faults,
     runner = web.AppRunner(build_app(facade, clock or SystemClock(), faults, observe),
                            access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host.strip("[]"), int(port))
+    site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls)
     await site.start()
     return runner, runner.addresses[0][1]
 

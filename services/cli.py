@@ -1,12 +1,13 @@
 """Server and admin commands of the `blockstore` console script.
 
     blockstore serve [--data-dir DIR | --db URL --chunks URL] [--listen HOST:PORT] [--init]
-        [--advertise HOST:PORT] [--ebs-listen HOST:PORT]  both planes, one process
+        [--advertise HOST:PORT] [--ebs-listen HOST:PORT [--ebs-plain-http]]  both planes
     (every server command also takes --config FILE, --print-config, --metrics-listen,
      --log-format; gc and verify take --config FILE for the stores, --print-config)
     blockstore control-plane --db URL [--listen HOST:PORT]
     blockstore data-plane --db URL --chunks URL [--listen HOST:PORT] [--init]
-        [--advertise HOST:PORT] [--ebs-listen HOST:PORT]   clients find it (discovery)
+        [--advertise HOST:PORT] [--ebs-listen HOST:PORT [--ebs-plain-http]]
+        (clients find it: discovery)
     blockstore account create NAME (--data-dir DIR | --db URL) [--json]
     blockstore account list (--data-dir DIR | --db URL) [--json]
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
@@ -92,7 +93,11 @@ def _add_common(p: argparse.ArgumentParser, *, chunks: bool) -> None:
                             "(renewed every third of it); default 15")
         p.add_argument("--ebs-listen", default="",
                        help="serve the EBS direct APIs (SigV4, service ebs) on HOST:PORT "
-                            "(port 0: pick one); docs/ebs.md")
+                            "(port 0: pick one): HTTPS with the --tls-* files when given, "
+                            "else plain HTTP, on loopback only; docs/ebs.md")
+        p.add_argument("--ebs-plain-http", action="store_true",
+                       help="serve EBS direct over plain HTTP even with --tls-* or off "
+                            "loopback (only behind a TLS proxy); docs/ebs.md")
     p.add_argument("--max-pending-snapshots-per-account", type=int, default=64,
                    help="snapshots one account may have pending at once")
     p.add_argument("--min-free", type=parse_size, default=64 << 20,
@@ -181,6 +186,7 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
                         max_pending_snapshots_per_account=args.max_pending_snapshots_per_account,
                         metrics_listen=args.metrics_listen,
                         ebs_listen=getattr(args, "ebs_listen", ""),
+                        ebs_plain_http=getattr(args, "ebs_plain_http", False),
                         advertise=getattr(args, "advertise", ""),
                         advertise_ttl_s=getattr(args, "advertise_ttl", 15.0))
 
@@ -288,8 +294,11 @@ def _sub(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentPars
 def _print_config(args: argparse.Namespace) -> None:
     """Checks the settings as a start would (without opening stores), then prints them."""
     if args.command in SERVER_COMMANDS:
-        tls = _server_config(args).tls
-        notes = ["TLS files are opened at start, not by --print-config"] if tls else []
+        config = _server_config(args)
+        notes = ["TLS files are opened at start, not by --print-config"] if config.tls else []
+        if config.ebs_listen:
+            scheme = "https (the --tls-* files)" if config.ebs_https else "plain http"
+            notes.append(f"EBS direct on {config.ebs_listen}: {scheme}")
     else:
         _check_maintenance(args)
         notes = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,14 @@ class ServerConfig:
     max_connection_idle_s: float = 300.0           # a connection with no call is closed after
     metrics_listen: str = ""                       # HOST:PORT of /metrics; "": none
     ebs_listen: str = ""                           # HOST:PORT of EBS direct (data plane); "": none
+    ebs_plain_http: bool = False                   # EBS over plain HTTP despite TLS / off loopback
     advertise: str = ""                            # HOST:PORT clients dial (services/advertise.py)
     advertise_ttl_s: float = 15.0                  # a registration not renewed this long expires
+
+    @property
+    def ebs_https(self) -> bool:
+        """The EBS listener speaks HTTPS with the gRPC side's certificate (and client CA)."""
+        return self.tls is not None and not self.ebs_plain_http
 
     def __post_init__(self) -> None:
         if not self.planes or not self.planes <= PLANES:
@@ -75,6 +82,7 @@ class ServerConfig:
             raise ValueError("--min-free must be >= 0")
         if self.ebs_listen and "data" not in self.planes:
             raise ValueError("--ebs-listen needs the data plane (serve or data-plane)")
+        check_ebs_transport(self.ebs_listen, self.tls is not None, self.ebs_plain_http)
         if self.advertise:
             a_host, a_sep, a_port = self.advertise.rpartition(":")
             if "data" not in self.planes:
@@ -86,6 +94,28 @@ class ServerConfig:
             raise ValueError("--advertise-ttl must be at least 1 second")
         if self.gc_interval_s < 0 or self.gc_grace_s <= 0:
             raise ValueError("--gc-interval must be >= 0 and --gc-grace > 0 seconds")
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False          # a name other than localhost may resolve to anything
+
+
+def check_ebs_transport(listen: str, tls: bool, plain_http: bool) -> None:
+    """EBS direct speaks HTTPS when the server has TLS. Plain HTTP carries block data, and
+    signed requests that can be replayed for 15 minutes (docs/ebs.md), in clear, so it is
+    allowed off loopback only when asked for by name (a TLS proxy in front)."""
+    if not listen or tls or plain_http or is_loopback(listen.rpartition(":")[0]):
+        return
+    raise ValueError(f"--ebs-listen {listen}: not a loopback address, and without TLS "
+                     "(--tls-cert/--tls-key) EBS direct would carry block data and "
+                     "replayable signed requests in clear; configure TLS, or pass "
+                     "--ebs-plain-http if a TLS proxy in front of it is the only way in")
 
 
 def check_tls_files(tls: TlsConfig | None) -> None:

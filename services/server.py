@@ -38,6 +38,7 @@ from services.connections import connection_options
 from services.faults import domain_error
 from services.metering import Metering
 from services.gc import GcConfig, run_periodically
+from services.https import server_context
 from services.space import SpaceReserve, SpaceReserveInterceptor
 from services import dependency_health
 from services.identity import Names, bind_stores
@@ -273,8 +274,9 @@ async def _start_ebs(config: ServerConfig, cp_config: ControlPlaneConfig, store:
     blocks = EbsBlocks(data_plane, timeouts)  # the servicer holds the data plane's parts
     facade = Facade(store, EbsSnapshots(store, Volumes(store, cp_config), snapshots, blocks,
                                         timeouts), blocks, timeouts)
+    tls = server_context(config.tls) if config.ebs_https else None
     runner, port = await start_ebs_server(facade, config.ebs_listen, domain_error,
-                                          metering.ebs_finished)
+                                          metering.ebs_finished, tls=tls)
     closers.append(runner.cleanup)
     return port
 
@@ -304,7 +306,9 @@ async def serve_forever(config: ServerConfig, first_start=None) -> None:
     host = config.listen.rpartition(":")[0]
     if running.ebs_port:      # before "listening on", which tools wait for
         ebs_host = config.ebs_listen.rpartition(":")[0]
-        print(f"blockstore: EBS direct on http://{ebs_host}:{running.ebs_port}", flush=True)
+        scheme = "https" if config.ebs_https else "http"
+        print(f"blockstore: EBS direct on {scheme}://{ebs_host}:{running.ebs_port}",
+              flush=True)
     print(f"blockstore: listening on {host}:{running.port}", flush=True)
     if running.metrics_port:
         metrics_host = config.metrics_listen.rpartition(":")[0]

@@ -84,6 +84,10 @@ def all_changes(ebs, second: str, first: str = "", **kw) -> dict[int, tuple]:
 
 @pytest.fixture(autouse=True)
 def aws_nowhere_else(monkeypatch):
+    isolate_aws(monkeypatch)
+
+
+def isolate_aws(monkeypatch) -> None:
     """botocore reads no metadata service, config or credentials file of this machine."""
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
