@@ -2,11 +2,13 @@
 
 An EBS snapshot is an UPLOAD snapshot of a volume with 512 KiB chunks (docs/ebs.md):
 - without ParentSnapshotId: a new blank volume of VolumeSize GiB and its first snapshot;
-- with ParentSnapshotId P (the caller's own, completed, 512 KiB chunks): the next UPLOAD
-  snapshot of P's volume when that volume still holds exactly P (P is its newest
+- with ParentSnapshotId P (completed, 512 KiB chunks): the next UPLOAD snapshot of P's
+  volume when P is the caller's and its volume still holds exactly P (P is its newest
   snapshot, nothing written since, same size), so an incremental chain stays one volume
-  and ListChangedBlocks is a range query; otherwise a new volume cloned from P. Either
-  way the new snapshot starts as P's content and its parent_snapshot_id is P.
+  and ListChangedBlocks is a range query; otherwise a new volume cloned from P. P may be
+  a snapshot shared with the caller (always a clone then, as a gRPC clone of it is: not
+  exportable if shared without export, manifest/export.py). Either way the new snapshot
+  starts as P's content and its parent_snapshot_id is P.
 The volume and the snapshot (and its Timeout deadline, ebs_facade/timeouts.py) are made
 in one write transaction, keyed by ClientToken (idempotency, as for CreateSnapshot).
 CompleteSnapshot checks ChangedBlocksCount against the blocks written to the snapshot
@@ -30,7 +32,7 @@ from ebs_facade.model import BLOCK_SIZE, GIB
 from ebs_facade.timeouts import Timeouts
 from manifest import ManifestStore, ManifestTx, Snapshot, SnapshotMode, Volume
 from manifest.export import clone_no_export
-from manifest.lookups import require_snapshot
+from manifest.lookups import require_snapshot, visible_snapshot
 
 WRITTEN_PAGE = 10_000     # at most the data plane's ranges per download
 
@@ -73,18 +75,19 @@ class EbsSnapshots:
         if not parent_id:
             volume = self.volumes.new_volume(account_id, size, BLOCK_SIZE, None, tags, now)
             return await tx.insert_volume(volume)
-        parent = require_ebs_shape(await require_snapshot(tx, account_id, parent_id))
+        parent, share = await visible_snapshot(tx, account_id, parent_id)
+        require_ebs_shape(parent)
         if not parent.completed:
             raise InvalidArgument(f"parent snapshot {parent_id} is not completed yet")
         if size < parent.size_bytes:
             raise InvalidArgument(f"VolumeSize {size // GIB} GiB is below parent snapshot "
                                   f"{parent_id}'s {parent.size_bytes} bytes")
-        held = await self._volume_holding(tx, parent, size)
+        held = await self._volume_holding(tx, parent, size) if share is None else None
         if held is not None:
             return held
         volume = self.volumes.new_volume(account_id, size, BLOCK_SIZE, parent, tags, now)
         # A clone of data shared without export stays unexportable (manifest/export.py).
-        no_export = clone_no_export(await tx.get_volume_by_vid(parent.vid), None)
+        no_export = clone_no_export(await tx.get_volume_by_vid(parent.vid), share)
         return await tx.insert_volume(volume.replace(no_export=no_export))
 
     @staticmethod

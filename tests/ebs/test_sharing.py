@@ -146,3 +146,29 @@ async def test_nobody_but_the_owner_changes_a_shared_snapshot(
         assert child in message, message
     assert sorted(all_blocks(owner, child)) == [0, 2, 5, 7], "nothing was written"
     assert owner.list_snapshot_blocks(SnapshotId=pending)["Blocks"], "the owner's own works"
+
+
+@pytest.mark.parametrize("allow_export", [True, False])
+async def test_a_shared_snapshot_is_a_parent_for_the_grantees_own_incremental_snapshot(
+        server, cp, account, other_account, allow_export):
+    owner, grantee = boto3_ebs(server, account), boto3_ebs(server, other_account)
+    _, golden, _, image = owner_chain(owner)
+    owners_tokens = all_blocks(owner, golden)
+    await share(cp, golden, other_account["account_id"], allow_export=allow_export)
+    mine = grantee.start_snapshot(VolumeSize=1, ParentSnapshotId=golden)
+    assert mine["ParentSnapshotId"] == golden and mine["OwnerId"] == other_account["account_id"]
+    sid, new = mine["SnapshotId"], os.urandom(BLOCK)
+    put(grantee, sid, 3, new)
+    assert grantee.complete_snapshot(SnapshotId=sid, ChangedBlocksCount=1)["Status"] == \
+        "completed"
+    assert all_blocks(owner, golden) == owners_tokens, "the owner's snapshot is unchanged"
+    if not allow_export:       # used inside the service; what it holds is never read out
+        for name, call in reads(grantee, sid, owners_tokens[0], first=golden).items():
+            assert refusal(call)[:2] == (403, "AccessDeniedException"), name
+        return
+    listed = all_blocks(grantee, sid)
+    assert sorted(listed) == sorted({**image, 3: new}), "the parent's blocks and its own"
+    assert get(grantee, sid, 0, listed[0])[0] == image[0], "a block inherited from the parent"
+    assert get(grantee, sid, 3, listed[3])[0] == new
+    assert all_changes(grantee, sid, golden) == {3: (None, listed[3])}, \
+        "changed against the shared parent: only its own block"
