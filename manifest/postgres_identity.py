@@ -3,14 +3,14 @@ the manifest's id, and whether the manifest holds anything yet."""
 
 from __future__ import annotations
 
+from manifest import statements as sql
 from manifest.postgres_common import PgQueries
 
 
 class IdentityQueries(PgQueries):
     async def store_identity(self) -> str | None:
         await self._lock_name("store-identity")    # concurrent first starts: one binds
-        return await self.conn.fetchval("SELECT store_id FROM store_identity "
-                                        "WHERE singleton = 1")
+        return await self.conn.fetchval(sql.STORE_IDENTITY.pg)
 
     async def set_store_identity(self, store_id: str, created_at: int) -> None:
         await self.conn.execute(
@@ -20,10 +20,8 @@ class IdentityQueries(PgQueries):
 
     async def is_empty(self) -> bool:
         """True for a manifest that holds no account, volume or chunk: a new one."""
-        return not await self.conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM volumes) "
-            "OR EXISTS (SELECT 1 FROM chunks)")
+        return not await self.conn.fetchval(sql.IS_EMPTY.pg)
 
     async def records_chunks(self) -> bool:
         """True if some chunk was ever recorded (uploads reached the chunk store)."""
-        return await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM chunks)")
+        return await self.conn.fetchval(sql.RECORDS_CHUNKS.pg)

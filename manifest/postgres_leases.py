@@ -5,22 +5,18 @@ never both win one volume."""
 
 from __future__ import annotations
 
+from manifest import statements as sql
 from manifest.postgres_common import PgQueries
 
 
 class VolumeLeaseQueries(PgQueries):
     async def get_volume_lease(self, vid: int) -> tuple[str, int] | None:
         """(holder, expires_at_us) of the volume's lease row, or None."""
-        row = await self._one("SELECT holder, expires_at FROM volume_leases WHERE vid = $1",
-                              vid)
+        row = await self._one(sql.VOLUME_LEASE.pg, vid)
         return (row[0], row[1]) if row else None
 
     async def put_volume_lease(self, vid: int, holder: str, expires_at: int) -> None:
-        await self.conn.execute(
-            "INSERT INTO volume_leases (vid, holder, expires_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (vid) DO UPDATE SET holder = excluded.holder, "
-            "expires_at = excluded.expires_at", vid, holder, expires_at)
+        await self.conn.execute(sql.PUT_VOLUME_LEASE.pg, vid, holder, expires_at)
 
     async def drop_volume_lease(self, vid: int, holder: str) -> None:
-        await self.conn.execute("DELETE FROM volume_leases WHERE vid = $1 AND holder = $2",
-                                vid, holder)
+        await self.conn.execute(sql.DROP_VOLUME_LEASE.pg, vid, holder)

@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Iterable
 
 from manifest.models import ActiveOperation
+from manifest import statements as sql
 from manifest.postgres_common import PgQueries, _count
-
-OPERATION_COLS = "op_id, kind, target, holder, vid, version, started_at, expires_at"
 
 
 class OperationQueries(PgQueries):
     async def start_operation(self, op: ActiveOperation) -> None:
-        await self.conn.execute(f"INSERT INTO active_operations ({OPERATION_COLS}) "
-                                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        await self.conn.execute(sql.START_OPERATION.pg,
                                 op.op_id, op.kind, op.target, op.holder, op.vid, op.version,
                                 op.started_at, op.expires_at)
 
@@ -24,17 +22,14 @@ class OperationQueries(PgQueries):
 
     async def renew_operations(self, holder: str, expires_at: float) -> int:
         """Push back the expiry of every row of `holder`; a purged row stays gone."""
-        return _count(await self.conn.execute(
-            "UPDATE active_operations SET expires_at = $1 WHERE holder = $2",
-            expires_at, holder))
+        return _count(await self.conn.execute(sql.RENEW_OPERATIONS.pg, expires_at, holder))
 
     async def operation_alive(self, op_id: str) -> bool:
         return await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM active_operations "
                                         "WHERE op_id = $1)", op_id)
 
     async def active_operations(self) -> list[ActiveOperation]:
-        rows = await self._all(f"SELECT {OPERATION_COLS} FROM active_operations "
-                               "ORDER BY started_at")
+        rows = await self._all(sql.ACTIVE_OPERATIONS.pg)
         return [ActiveOperation(*r) for r in rows]
 
     async def released_since(self, tokens: Iterable[bytes], since: float) -> set[bytes]:
@@ -44,5 +39,4 @@ class OperationQueries(PgQueries):
         return {r[0] for r in rows}
 
     async def prune_releases(self, before: float) -> int:
-        return _count(await self.conn.execute(
-            "DELETE FROM chunk_releases WHERE released_at < $1", before))
+        return _count(await self.conn.execute(sql.PRUNE_RELEASES.pg, before))

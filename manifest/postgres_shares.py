@@ -4,19 +4,18 @@ manifest/sqlite_shares.py."""
 from __future__ import annotations
 
 from manifest.models import Account, Share, Snapshot
+from manifest import statements as sql
 from manifest.postgres_common import PgQueries
 from manifest.rows import SNAPSHOT_SELECT, _snapshot
 
 
 class ShareQueries(PgQueries):
     async def get_account(self, account_id: str) -> Account | None:
-        row = await self._one("SELECT account_id, name, created_at FROM accounts "
-                              "WHERE account_id = $1", account_id)
+        row = await self._one(sql.ACCOUNT_BY_ID.pg, account_id)
         return Account(*row) if row else None
 
     async def list_accounts(self) -> list[Account]:
-        rows = await self._all("SELECT account_id, name, created_at FROM accounts "
-                               "ORDER BY name")
+        rows = await self._all(sql.ACCOUNTS.pg)
         return [Account(*r) for r in rows]
 
     async def put_share(self, sid: int, share: Share) -> None:
@@ -27,26 +26,19 @@ class ShareQueries(PgQueries):
             sid, share.account_id, share.allow_export, share.created_at)
 
     async def delete_share(self, sid: int, account_id: str) -> None:
-        await self.conn.execute("DELETE FROM snapshot_shares WHERE sid = $1 AND "
-                                "account_id = $2", sid, account_id)
+        await self.conn.execute(sql.DELETE_SHARE.pg, sid, account_id)
 
     async def get_share(self, sid: int, account_id: str) -> Share | None:
-        row = await self._one("SELECT account_id, allow_export, created_at FROM "
-                              "snapshot_shares WHERE sid = $1 AND account_id = $2",
-                              sid, account_id)
+        row = await self._one(sql.SHARE.pg, sid, account_id)
         return Share(row[0], bool(row[1]), row[2]) if row else None
 
     async def list_shares(self, sid: int) -> list[Share]:
-        rows = await self._all("SELECT account_id, allow_export, created_at FROM "
-                               "snapshot_shares WHERE sid = $1 ORDER BY account_id", sid)
+        rows = await self._all(sql.SHARES.pg, sid)
         return [Share(a, bool(e), c) for a, e, c in rows]
 
     async def get_shared_snapshot(self, account_id: str,
                                   snapshot_id: str) -> tuple[Snapshot, Share] | None:
-        row = await self._one(
-            f"{SNAPSHOT_SELECT} JOIN snapshot_shares h ON h.sid = s.sid WHERE "
-            "s.snapshot_id = $1 AND h.account_id = $2 AND s.deleted_at IS NULL",
-            snapshot_id, account_id)
+        row = await self._one(sql.SHARED_SNAPSHOT.pg, snapshot_id, account_id)
         if row is None:
             return None
         snap = _snapshot(row)

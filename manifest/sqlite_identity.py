@@ -3,12 +3,13 @@ and whether the manifest holds anything yet."""
 
 from __future__ import annotations
 
+from manifest import statements as sql
 from manifest.sqlite_common import SqliteQueries
 
 
 class IdentityQueries(SqliteQueries):
     async def store_identity(self) -> str | None:
-        row = await self._one("SELECT store_id FROM store_identity WHERE singleton = 1")
+        row = await self._one(sql.STORE_IDENTITY)
         return row[0] if row else None
 
     async def set_store_identity(self, store_id: str, created_at: int) -> None:
@@ -17,10 +18,9 @@ class IdentityQueries(SqliteQueries):
 
     async def is_empty(self) -> bool:
         """True for a manifest that holds no account, volume or chunk: a new one."""
-        row = await self._one("SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 "
-                              "FROM volumes) OR EXISTS (SELECT 1 FROM chunks)")
+        row = await self._one(sql.IS_EMPTY)
         return not row[0]
 
     async def records_chunks(self) -> bool:
         """True if some chunk was ever recorded (uploads reached the chunk store)."""
-        return (await self._one("SELECT EXISTS (SELECT 1 FROM chunks)"))[0] == 1
+        return (await self._one(sql.RECORDS_CHUNKS))[0] == 1

@@ -10,15 +10,13 @@ from __future__ import annotations
 from typing import Iterable
 
 from manifest.models import ActiveOperation
+from manifest import statements as sql
 from manifest.sqlite_common import SqliteQueries, _batches
-
-OPERATION_COLS = "op_id, kind, target, holder, vid, version, started_at, expires_at"
 
 
 class OperationQueries(SqliteQueries):
     async def start_operation(self, op: ActiveOperation) -> None:
-        await self.conn.execute(f"INSERT INTO active_operations ({OPERATION_COLS}) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        await self.conn.execute(sql.START_OPERATION,
                                 (op.op_id, op.kind, op.target, op.holder, op.vid, op.version,
                                  op.started_at, op.expires_at))
 
@@ -30,8 +28,7 @@ class OperationQueries(SqliteQueries):
 
     async def renew_operations(self, holder: str, expires_at: float) -> int:
         """Push back the expiry of every row of `holder`; a purged row stays gone."""
-        await self.conn.execute("UPDATE active_operations SET expires_at = ? WHERE holder = ?",
-                                (expires_at, holder))
+        await self.conn.execute(sql.RENEW_OPERATIONS, (expires_at, holder))
         return (await self._one("SELECT changes()"))[0]
 
     async def operation_alive(self, op_id: str) -> bool:
@@ -39,8 +36,7 @@ class OperationQueries(SqliteQueries):
                                (op_id,)) is not None
 
     async def active_operations(self) -> list[ActiveOperation]:
-        rows = await self._all(f"SELECT {OPERATION_COLS} FROM active_operations "
-                               "ORDER BY started_at")
+        rows = await self._all(sql.ACTIVE_OPERATIONS)
         return [ActiveOperation(*r) for r in rows]
 
     async def released_since(self, tokens: Iterable[bytes], since: float) -> set[bytes]:
@@ -54,5 +50,5 @@ class OperationQueries(SqliteQueries):
         return found
 
     async def prune_releases(self, before: float) -> int:
-        await self.conn.execute("DELETE FROM chunk_releases WHERE released_at < ?", (before,))
+        await self.conn.execute(sql.PRUNE_RELEASES, (before,))
         return (await self._one("SELECT changes()"))[0]

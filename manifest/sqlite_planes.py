@@ -5,31 +5,25 @@ caller, so every process judges expiry by the same rule: `expires_at > now`."""
 from __future__ import annotations
 
 from manifest.models import DataPlaneRow
+from manifest import statements as sql
 from manifest.sqlite_common import SqliteQueries
-
-PLANE_COLS = "process_id, address, started_at, renewed_at, expires_at"
 
 
 class DataPlaneQueries(SqliteQueries):
     async def put_data_plane(self, row: DataPlaneRow) -> None:
         """Register or renew one process's row."""
         await self.conn.execute(
-            f"INSERT INTO data_planes ({PLANE_COLS}) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (process_id) DO UPDATE SET address = excluded.address, "
-            "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at",
-            (row.process_id, row.address, row.started_at, row.renewed_at, row.expires_at))
+            sql.PUT_DATA_PLANE, (row.process_id, row.address, row.started_at, row.renewed_at, row.expires_at))
 
     async def drop_data_plane(self, process_id: str) -> None:
-        await self.conn.execute("DELETE FROM data_planes WHERE process_id = ?", (process_id,))
+        await self.conn.execute(sql.DROP_DATA_PLANE, (process_id,))
 
     async def prune_data_planes(self, expired_before: int) -> int:
         """Delete rows that expired before `expired_before`; returns how many went."""
-        cur = await self.conn.execute("DELETE FROM data_planes WHERE expires_at < ?",
-                                      (expired_before,))
+        cur = await self.conn.execute(sql.PRUNE_DATA_PLANES, (expired_before,))
         return cur.rowcount
 
     async def live_data_planes(self, now: int) -> list[DataPlaneRow]:
         """Unexpired registrations, by address then start time."""
-        rows = await self._all(f"SELECT {PLANE_COLS} FROM data_planes WHERE expires_at > ? "
-                               "ORDER BY address, started_at", (now,))
+        rows = await self._all(sql.LIVE_DATA_PLANES, (now,))
         return [DataPlaneRow(*r) for r in rows]

@@ -4,18 +4,17 @@ shared with an account, and accounts by id for the admin listing."""
 from __future__ import annotations
 
 from manifest.models import Account, Share, Snapshot
+from manifest import statements as sql
 from manifest.sqlite_common import SNAPSHOT_SELECT, SqliteQueries, _snapshot
 
 
 class ShareQueries(SqliteQueries):
     async def get_account(self, account_id: str) -> Account | None:
-        row = await self._one("SELECT account_id, name, created_at FROM accounts "
-                              "WHERE account_id = ?", (account_id,))
+        row = await self._one(sql.ACCOUNT_BY_ID, (account_id,))
         return Account(*row) if row else None
 
     async def list_accounts(self) -> list[Account]:
-        rows = await self._all("SELECT account_id, name, created_at FROM accounts "
-                               "ORDER BY name")
+        rows = await self._all(sql.ACCOUNTS)
         return [Account(*r) for r in rows]
 
     async def put_share(self, sid: int, share: Share) -> None:
@@ -24,27 +23,20 @@ class ShareQueries(SqliteQueries):
                                  share.created_at))
 
     async def delete_share(self, sid: int, account_id: str) -> None:
-        await self.conn.execute("DELETE FROM snapshot_shares WHERE sid = ? AND account_id = ?",
-                                (sid, account_id))
+        await self.conn.execute(sql.DELETE_SHARE, (sid, account_id))
 
     async def get_share(self, sid: int, account_id: str) -> Share | None:
-        row = await self._one("SELECT account_id, allow_export, created_at FROM "
-                              "snapshot_shares WHERE sid = ? AND account_id = ?",
-                              (sid, account_id))
+        row = await self._one(sql.SHARE, (sid, account_id))
         return Share(row[0], bool(row[1]), row[2]) if row else None
 
     async def list_shares(self, sid: int) -> list[Share]:
-        rows = await self._all("SELECT account_id, allow_export, created_at FROM "
-                               "snapshot_shares WHERE sid = ? ORDER BY account_id", (sid,))
+        rows = await self._all(sql.SHARES, (sid,))
         return [Share(a, bool(e), c) for a, e, c in rows]
 
     async def get_shared_snapshot(self, account_id: str,
                                   snapshot_id: str) -> tuple[Snapshot, Share] | None:
         """A live snapshot of another account shared with `account_id`, with the share."""
-        row = await self._one(
-            f"{SNAPSHOT_SELECT} JOIN snapshot_shares h ON h.sid = s.sid WHERE "
-            "s.snapshot_id = ? AND h.account_id = ? AND s.deleted_at IS NULL",
-            (snapshot_id, account_id))
+        row = await self._one(sql.SHARED_SNAPSHOT, (snapshot_id, account_id))
         if row is None:
             return None
         snap = _snapshot(row)
