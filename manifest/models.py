@@ -1,4 +1,9 @@
-"""Plain records the manifest stores; no SQL, no protobuf."""
+"""Plain records the manifest stores; no SQL, no protobuf.
+
+Owns the records (`Volume`, `Snapshot`, `BlockRow`, ...) both backends return and the
+planes consume. Rules: frozen values (a change is a new record); no driver type, SQL or
+protobuf message reaches them, so the planes and the backends meet only here.
+"""
 
 from __future__ import annotations
 

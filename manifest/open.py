@@ -1,4 +1,9 @@
-"""Open a manifest store from a `--db` URL."""
+"""Open a manifest store from a `--db` URL.
+
+Owns the choice of backend: the one place a `--db` URL (blockstore/urls.py parses it)
+becomes a `ManifestStore`, SQLite or PostgreSQL. Rule: callers get the Protocol, never a
+backend class, so nothing above manifest/ depends on which engine runs.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """Shared pieces of the PostgreSQL queries: fetch helpers and the locks of write
-transactions (see manifest/postgres.py for why each lock exists)."""
+transactions (see manifest/postgres.py for why each lock exists).
+
+Owns `PgQueries` and the advisory locks. Rule: only write transactions take locks (a read
+transaction never waits on one); a named lock is its own statement, so under READ
+COMMITTED what follows sees every transaction that held it before.
+"""
 
 from __future__ import annotations
 

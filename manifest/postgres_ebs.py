@@ -1,4 +1,8 @@
-"""Deadlines of EBS snapshots (migrations/0014), PostgreSQL dialect."""
+"""Deadlines of EBS snapshots, PostgreSQL side (migrations/0014).
+
+Owns the reads and writes of `ebs_timeouts` rows. Rule: rows only; ebs_facade/timeouts.py
+keeps the rules of when a snapshot times out. The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from manifest.postgres_common import PgQueries
 class EbsTimeoutQueries(PgQueries):
     async def put_ebs_timeout(self, snapshot_id: str, account_id: str, timeout_us: int,
                               deadline_us: int) -> None:
-        await self.conn.execute(sql.PUT_EBS_TIMEOUT.pg, snapshot_id, account_id, timeout_us, deadline_us)
+        await self.conn.execute(sql.PUT_EBS_TIMEOUT.pg, snapshot_id, account_id, timeout_us,
+                                deadline_us)
 
     async def ebs_deadline(self, snapshot_id: str) -> int | None:
         row = await self._one(sql.EBS_DEADLINE.pg, snapshot_id)

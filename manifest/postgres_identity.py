@@ -1,5 +1,10 @@
-"""Queries behind the store identity binding (services/identity.py), PostgreSQL dialect:
-the manifest's id, and whether the manifest holds anything yet."""
+"""The store identity binding's queries, PostgreSQL side.
+
+Owns the reads and writes of the `store_identity` singleton (services/identity.py binds
+the stores) and the question whether the manifest holds anything yet. Rules: one row,
+`singleton = 1`; reading it takes a named lock, so of several processes starting on a new
+database at once exactly one binds. The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 

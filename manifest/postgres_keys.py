@@ -1,4 +1,8 @@
-"""SigV4 access keys of the EBS direct facade (migrations/0011), PostgreSQL dialect."""
+"""SigV4 access keys, PostgreSQL side (migrations/0011).
+
+Owns the reads and writes of `access_keys` rows. Rule: rows only; ebs_facade/ issues keys
+and verifies signatures. The statements are manifest/statements.py's (both engines).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""Volume writer leases (control_plane/leases.py decides; these only read and write rows),
-PostgreSQL dialect. A lease check-and-set runs in a write transaction that has read the
+"""Volume writer leases, PostgreSQL side.
+
+Owns the reads and writes of `volume_leases` rows. Rules: rows only (control_plane/
+leases.py decides); a lease check-and-set runs in a write transaction that has read the
 volume with `get_volume`, which locks its row (manifest/postgres.py), so two gateways
-never both win one volume."""
+never both win one volume. The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 

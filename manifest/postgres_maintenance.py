@@ -1,22 +1,28 @@
 """Queries for garbage collection and verification (services/gc.py, services/verify.py),
-PostgreSQL dialect."""
+PostgreSQL side.
+
+Owns the same work as manifest/sqlite_maintenance.py, under the same visibility rule
+(manifest/visibility.py). Rules: the GC sweep's re-check and deletes take the chunk-row
+advisory lock exclusively, so no upload commit in flight can re-reference a chunk being
+forgotten; token sets travel as one array parameter. Portable statements are
+manifest/statements.py's.
+"""
 
 from __future__ import annotations
 
 from typing import Iterable
 
+from manifest import statements as sql
 from manifest.models import ChunkRecord, TokenUse, Volume
 from manifest.postgres_common import PgQueries, _count
-from manifest.rows import VOLUME_COLS, _volume
+from manifest.rows import _volume
 from manifest.visibility import READERS
 
 
 class MaintenanceQueries(PgQueries):
     async def block_vids(self) -> list[int]:
         """Every volume (deleted or not) that still has block rows."""
-        return [r[0] for r in await self._all(
-            "SELECT v.vid FROM volumes v WHERE EXISTS (SELECT 1 FROM blocks b "
-            "WHERE b.vid = v.vid) ORDER BY v.vid")]
+        return [r[0] for r in await self._all(sql.BLOCK_VIDS.pg)]
 
     async def compact_blocks(self, vid: int | None = None) -> int:
         """Delete every block row no reader can see (of one volume, or of all); returns
@@ -42,13 +48,11 @@ class MaintenanceQueries(PgQueries):
 
     async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
         """Distinct tokens of block rows above `after`, ascending (pages of the mark set)."""
-        rows = await self._all("SELECT DISTINCT token FROM blocks WHERE token > $1 "
-                               "ORDER BY token LIMIT $2", after, limit)
+        rows = await self._all(sql.REFERENCED_TOKENS_AFTER.pg, after, limit)
         return [r[0] for r in rows]
 
     async def chunk_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
-        rows = await self._all("SELECT token FROM chunks WHERE token > $1 ORDER BY token "
-                               "LIMIT $2", after, limit)
+        rows = await self._all(sql.CHUNK_TOKENS_AFTER.pg, after, limit)
         return [r[0] for r in rows]
 
     async def chunk_records(self, tokens: Iterable[bytes]) -> list[ChunkRecord]:
@@ -93,14 +97,12 @@ class MaintenanceQueries(PgQueries):
         return [TokenUse(*r) for r in rows]
 
     async def live_clones(self, snapshot_id: str) -> list[Volume]:
-        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE "
-                               "source_snapshot_id = $1 AND deleted_at IS NULL "
-                               "ORDER BY volume_id", snapshot_id)
+        rows = await self._all(sql.LIVE_CLONES.pg, snapshot_id)
         return [_volume(r) for r in rows]
 
     async def get_lease(self, name: str) -> tuple[str, float] | None:
         await self._lock_name("lease", name)
-        row = await self._one("SELECT holder, expires_at FROM gc_lease WHERE name = $1", name)
+        row = await self._one(sql.GC_LEASE.pg, name)
         return (row[0], row[1]) if row else None
 
     async def put_lease(self, name: str, holder: str, expires_at: float) -> None:
@@ -110,8 +112,7 @@ class MaintenanceQueries(PgQueries):
             name, holder, expires_at)
 
     async def drop_lease(self, name: str, holder: str) -> None:
-        await self.conn.execute("DELETE FROM gc_lease WHERE name = $1 AND holder = $2",
-                                name, holder)
+        await self.conn.execute(sql.DROP_GC_LEASE.pg, name, holder)
 
     async def integrity_check(self) -> list[str]:
         """["ok"], or what is wrong: pages and indexes are PostgreSQL's own business (WAL),

@@ -1,5 +1,11 @@
-"""Queries of the active-operation record and of chunk releases (migrations/0005),
-PostgreSQL dialect; the rules are sqlite_operations.py's."""
+"""Active operations and chunk releases, PostgreSQL side (migrations/0005).
+
+Owns the same rows as manifest/sqlite_operations.py, under its rules (the data plane
+records, renews and ends its operations; GC purges and reads them). What differs from
+SQLite stays here: id and token sets travel as one array parameter (`= ANY($1)`), not in
+batches of `IN (?, ...)`, and row counts come from the command status. The other
+statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 

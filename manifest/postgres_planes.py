@@ -1,6 +1,9 @@
-"""Data-plane registrations, PostgreSQL dialect (see manifest/sqlite_planes.py for the
-rules: rows only; `expires_at > now` with `now` given by the caller decides who is alive).
-Each process writes only its own row, so no lock beyond the row's own is needed."""
+"""Data-plane registrations, PostgreSQL side.
+
+Owns the reads and writes of `data_planes` rows. Rules: manifest/sqlite_planes.py's (rows
+only; `expires_at > now`, `now` given by the caller); each process writes only its own row,
+so no lock beyond the row's own is needed. The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from manifest.postgres_common import PgQueries, _count
 class DataPlaneQueries(PgQueries):
     async def put_data_plane(self, row: DataPlaneRow) -> None:
         await self.conn.execute(
-            sql.PUT_DATA_PLANE.pg, row.process_id, row.address, row.started_at, row.renewed_at, row.expires_at)
+            sql.PUT_DATA_PLANE.pg, row.process_id, row.address, row.started_at, row.renewed_at,
+            row.expires_at)
 
     async def drop_data_plane(self, process_id: str) -> None:
         await self.conn.execute(sql.DROP_DATA_PLANE.pg, process_id)

@@ -1,14 +1,20 @@
-"""PostgreSQL twins of the queries whose cost follows the work (manifest/sqlite_blocks.py,
-the snapshot lookups of manifest/sqlite_tx.py, compaction in short transactions)."""
+"""PostgreSQL twins of the queries whose cost follows the work.
+
+Owns the PostgreSQL side of manifest/sqlite_blocks.py's bounded reads, the snapshot
+lookups of manifest/sqlite_tx.py and compaction in short transactions. Rule: each query
+touches the rows it returns, never a whole volume (plans pinned where the planner would
+scan: see `newest_at`). Portable statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
+from manifest import statements as sql
 from manifest.models import BlockRow, Snapshot
 from manifest.postgres_common import PgQueries
-from manifest.rows import SNAPSHOT_SELECT, _snapshot
-from manifest.visibility import END, READERS, invisible
+from manifest.rows import _snapshot
+from manifest.visibility import END, invisible
 
 
 class ScaleQueries(PgQueries):
@@ -32,30 +38,24 @@ class ScaleQueries(PgQueries):
         return [BlockRow(idx, token, version) for idx, token, version in rows]
 
     async def latest_snapshot(self, vid: int) -> Snapshot | None:
-        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.vid = $1 AND s.deleted_at IS NULL "
-                              "ORDER BY s.version DESC LIMIT 1", vid)
+        row = await self._one(sql.LATEST_SNAPSHOT.pg, vid)
         return _snapshot(row) if row else None
 
     async def pending_snapshots(self, vid: int) -> list[Snapshot]:
-        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = $1 AND s.state = 'PENDING' "
-                               "AND s.deleted_at IS NULL ORDER BY s.version", vid)
+        rows = await self._all(sql.PENDING_SNAPSHOTS.pg, vid)
         return [_snapshot(r) for r in rows]
 
     async def reader_versions(self, vid: int) -> list[int]:
-        rows = await self._all(READERS + " SELECT DISTINCT version FROM readers "
-                               "WHERE vid = $1 ORDER BY version", vid)
+        rows = await self._all(sql.READER_VERSIONS.pg, vid)
         return [r[0] for r in rows]
 
     async def compact_block_range(self, vid: int, first_index: int,
                                   limit: int) -> tuple[int, int | None]:
         """SqliteTx.compact_block_range's rule and bounds."""
-        edge = await self._one("SELECT chunk_index FROM blocks WHERE vid = $1 AND "
-                               "chunk_index >= $2 ORDER BY chunk_index, version LIMIT 1 "
-                               "OFFSET $3", vid, first_index, limit)
+        edge = await self._one(sql.COMPACTION_EDGE.pg, vid, first_index, limit)
         stop = None if edge is None else max(edge[0], first_index + 1)
-        rows = await self._all("SELECT chunk_index, version FROM blocks WHERE vid = $1 AND "
-                               "chunk_index >= $2 AND chunk_index < $3 ORDER BY chunk_index, "
-                               "version", vid, first_index, END if stop is None else stop)
+        rows = await self._all(sql.COMPACTION_ROWS.pg, vid, first_index,
+                               END if stop is None else stop)
         doomed = invisible([(r[0], r[1]) for r in rows], await self.reader_versions(vid))
         if doomed:
             await self.conn.execute(

@@ -1,5 +1,9 @@
-"""Queries behind snapshot sharing (control_plane/sharing.py), PostgreSQL dialect; twin of
-manifest/sqlite_shares.py."""
+"""Snapshot sharing's queries, PostgreSQL side (control_plane/sharing.py decides).
+
+Owns the same rows and rules as manifest/sqlite_shares.py. The statements are
+manifest/statements.py's but for the upsert (`ON CONFLICT ... DO UPDATE`) and the
+optional volume filter, whose placeholders are numbered as they are added.
+"""
 
 from __future__ import annotations
 

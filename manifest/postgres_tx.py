@@ -1,12 +1,18 @@
-"""The queries of `ManifestTx` for PostgreSQL. Every query on accounts' objects is scoped
-by `account_id`; deleted volumes and snapshots are invisible to these lookups. In a write
-transaction, reading a volume or snapshot locks the volume's row (manifest/postgres.py)."""
+"""The queries of `ManifestTx` for PostgreSQL: accounts, volumes, snapshots, idempotency.
+
+Owns `PostgresTx`, one transaction's view, assembled from the query mixins of the other
+postgres_* modules. Rules: every query on accounts' objects is scoped by `account_id`;
+deleted volumes and snapshots are invisible to these lookups; in a write transaction,
+reading a volume or snapshot locks the volume's row (manifest/postgres.py). Portable
+statements are manifest/statements.py's; locks, `RETURNING` and upserts stay here.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Iterable, Sequence
 
+from manifest import statements as sql
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
 from manifest.postgres_common import _count
 from manifest.postgres_ebs import EbsTimeoutQueries
@@ -18,7 +24,7 @@ from manifest.postgres_operations import OperationQueries
 from manifest.postgres_planes import DataPlaneQueries
 from manifest.postgres_scale import ScaleQueries
 from manifest.postgres_shares import ShareQueries
-from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
+from manifest.rows import SNAPSHOT_SELECT, _snapshot, _volume
 
 
 CHANGED = ("SELECT DISTINCT chunk_index FROM blocks WHERE vid = $1 AND version > $2 AND "
@@ -32,23 +38,20 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
 
     # -- accounts --------------------------------------------------------------------
     async def insert_account(self, account: Account, token_hash: bytes) -> None:
-        await self.conn.execute("INSERT INTO accounts VALUES ($1, $2, $3, $4)",
-                                account.account_id, account.name, token_hash,
-                                account.created_at)
+        await self.conn.execute(sql.INSERT_ACCOUNT.pg, account.account_id, account.name,
+                                token_hash, account.created_at)
 
     async def account_by_token_hash(self, token_hash: bytes) -> Account | None:
-        row = await self._one("SELECT account_id, name, created_at FROM accounts "
-                              "WHERE token_hash = $1", token_hash)
+        row = await self._one(sql.ACCOUNT_BY_TOKEN_HASH.pg, token_hash)
         return Account(*row) if row else None
 
     async def account_by_name(self, name: str) -> Account | None:
         await self._lock_name("account", name)
-        row = await self._one("SELECT account_id, name, created_at FROM accounts "
-                              "WHERE name = $1", name)
+        row = await self._one(sql.ACCOUNT_BY_NAME.pg, name)
         return Account(*row) if row else None
 
     async def account_count(self) -> int:
-        return await self.conn.fetchval("SELECT COUNT(*) FROM accounts")
+        return await self.conn.fetchval(sql.ACCOUNT_COUNT.pg)
 
     # -- volumes ---------------------------------------------------------------------
     async def insert_volume(self, v: Volume) -> Volume:
@@ -63,36 +66,27 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
 
     async def get_volume(self, account_id: str, volume_id: str) -> Volume | None:
         lock = " FOR UPDATE" if self.write else ""
-        row = await self._one(f"SELECT {VOLUME_COLS} FROM volumes WHERE volume_id = $1 "
-                              f"AND account_id = $2 AND deleted_at IS NULL{lock}",
-                              volume_id, account_id)
+        row = await self._one(sql.VOLUME.pg + lock, volume_id, account_id)
         return _volume(row) if row else None
 
     async def get_volume_by_vid(self, vid: int) -> Volume | None:
-        row = await self._one(f"SELECT {VOLUME_COLS} FROM volumes WHERE vid = $1", vid)
+        row = await self._one(sql.VOLUME_BY_VID.pg, vid)
         return _volume(row) if row else None
 
     async def list_volumes(self, account_id: str, after: str, limit: int) -> list[Volume]:
-        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE account_id = $1 "
-                               "AND deleted_at IS NULL AND volume_id > $2 "
-                               "ORDER BY volume_id LIMIT $3", account_id, after, limit)
+        rows = await self._all(sql.VOLUMES.pg, account_id, after, limit)
         return [_volume(r) for r in rows]
 
     async def set_open_version(self, vid: int, open_version: int) -> None:
-        await self.conn.execute("UPDATE volumes SET open_version = $1 WHERE vid = $2",
-                                open_version, vid)
+        await self.conn.execute(sql.SET_OPEN_VERSION.pg, open_version, vid)
 
     async def mark_volume_deleted(self, vid: int, deleted_at: int) -> None:
-        await self.conn.execute("UPDATE volumes SET deleted_at = $1 WHERE vid = $2",
-                                deleted_at, vid)
+        await self.conn.execute(sql.MARK_VOLUME_DELETED.pg, deleted_at, vid)
 
     async def count_dependent_clones(self, snapshot_id: str) -> int:
         """Volumes cloned from the snapshot that still read through it: live ones, and
         deleted ones whose own snapshots survive."""
-        return await self.conn.fetchval(
-            "SELECT COUNT(*) FROM volumes v WHERE v.source_snapshot_id = $1 AND "
-            "(v.deleted_at IS NULL OR EXISTS (SELECT 1 FROM snapshots s WHERE s.vid = v.vid "
-            "AND s.deleted_at IS NULL))", snapshot_id)
+        return await self.conn.fetchval(sql.COUNT_DEPENDENT_CLONES.pg, snapshot_id)
 
     async def clone_vids(self, vid: int) -> list[int]:
         """Volumes (deleted or not) cloned from any snapshot of volume `vid`.
@@ -103,23 +97,17 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
         would complete it. Locks go from a source to its clones only, never upwards, so
         two such walks cannot deadlock."""
         lock = " FOR UPDATE" if self.write else ""
-        rows = await self._all(f"SELECT vid FROM volumes WHERE source_vid = $1 "
-                               f"ORDER BY vid{lock}", vid)
+        rows = await self._all(sql.CLONE_VIDS.pg + lock, vid)
         return [r[0] for r in rows]
 
     async def count_pending_snapshots(self, account_id: str) -> int:
         await self._lock_name("pending", account_id)
-        return await self.conn.fetchval(
-            "SELECT COUNT(*) FROM snapshots WHERE account_id = $1 AND state = 'PENDING' "
-            "AND deleted_at IS NULL", account_id)
+        return await self.conn.fetchval(sql.COUNT_PENDING_SNAPSHOTS.pg, account_id)
 
     # -- snapshots -------------------------------------------------------------------
     async def insert_snapshot(self, s: Snapshot) -> Snapshot:
         sid = await self.conn.fetchval(
-            "INSERT INTO snapshots (snapshot_id, account_id, vid, version, mode, state, "
-            "progress, size_bytes, chunk_size, parent_snapshot_id, description, labels, "
-            "created_at, completed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
-            "RETURNING sid",
+            sql.INSERT_SNAPSHOT.pg + " RETURNING sid",
             s.snapshot_id, s.account_id, s.vid, s.version, s.mode.value, s.state.value,
             s.progress, s.size_bytes, s.chunk_size, s.parent_snapshot_id or None,
             s.description, json.dumps(s.labels, sort_keys=True), s.created_at, s.completed_at)
@@ -133,9 +121,7 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
                 "SELECT 1 FROM volumes v JOIN snapshots s ON s.vid = v.vid "
                 "WHERE s.snapshot_id = $1 AND s.account_id = $2 FOR UPDATE OF v",
                 snapshot_id, account_id)
-        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = $1 AND "
-                              "s.account_id = $2 AND s.deleted_at IS NULL",
-                              snapshot_id, account_id)
+        row = await self._one(sql.SNAPSHOT.pg, snapshot_id, account_id)
         return _snapshot(row) if row else None
 
     async def list_snapshots(self, account_id: str, volume_id: str | None, after: str,
@@ -148,28 +134,23 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
 
     async def get_snapshot_any(self, snapshot_id: str) -> Snapshot | None:
         """By id alone, deleted or not: lineage reads follow a clone's source this way."""
-        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = $1", snapshot_id)
+        row = await self._one(sql.SNAPSHOT_ANY.pg, snapshot_id)
         return _snapshot(row) if row else None
 
     async def volume_snapshots(self, vid: int) -> list[Snapshot]:
-        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = $1 AND s.deleted_at IS NULL "
-                               "ORDER BY s.version", vid)
+        rows = await self._all(sql.VOLUME_SNAPSHOTS.pg, vid)
         return [_snapshot(r) for r in rows]
 
     async def update_snapshot(self, s: Snapshot) -> None:
         await self.conn.execute(
-            "UPDATE snapshots SET state = $1, progress = $2, completed_at = $3, "
-            "deleted_at = $4 WHERE sid = $5",
-            s.state.value, s.progress, s.completed_at, s.deleted_at, s.sid)
+            sql.UPDATE_SNAPSHOT.pg, s.state.value, s.progress, s.completed_at, s.deleted_at, s.sid)
 
     # -- idempotency -----------------------------------------------------------------
     async def get_idempotency(self, account_id: str, operation: str,
                               key: str) -> IdempotencyRecord | None:
         # Concurrent creates with one key queue here; the second sees the first's record.
         await self._lock_name("idempotency", account_id, operation, key)
-        row = await self._one("SELECT fingerprint, result, created_at FROM idempotency_keys "
-                              "WHERE account_id = $1 AND operation = $2 AND key = $3",
-                              account_id, operation, key)
+        row = await self._one(sql.IDEMPOTENCY.pg, account_id, operation, key)
         return IdempotencyRecord(*row) if row else None
 
     async def purge_idempotency(self, created_before: int, limit: int) -> int:

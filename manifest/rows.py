@@ -1,7 +1,9 @@
 """Column lists and row decoding shared by the SQLite and PostgreSQL backends.
 
-Both backends keep the same tables and columns (migrations/ and migrations/postgresql/),
-so a row of `volumes` or `snapshots` reads back the same way from either driver.
+Owns `VOLUME_COLS`, `SNAPSHOT_COLS`, `SNAPSHOT_SELECT` and the decoding of their rows.
+Rule: both backends keep the same tables and columns (migrations/ and
+migrations/postgresql/), so a row of `volumes` or `snapshots` reads back the same way
+from either driver; a column added to one is added to both.
 """
 
 from __future__ import annotations

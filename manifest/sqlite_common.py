@@ -1,4 +1,9 @@
-"""Shared pieces of the SQLite queries: column lists, row decoding, batching."""
+"""Shared pieces of the SQLite queries: the fetch helpers and batching.
+
+Owns `SqliteQueries` (a connection inside one transaction) and `_batches`. Rule: a list
+of values bound one parameter each goes in batches of `MAX_VARS`, well below SQLite's
+host-parameter limit. Column lists and row decoding are manifest/rows.py's (re-exported).
+"""
 
 from __future__ import annotations
 

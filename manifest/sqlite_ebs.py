@@ -1,5 +1,8 @@
-"""Deadlines of EBS snapshots (migrations/0014; ebs_facade/timeouts.py keeps the rules,
-these only read and write rows)."""
+"""Deadlines of EBS snapshots, SQLite side (migrations/0014).
+
+Owns the reads and writes of `ebs_timeouts` rows. Rule: rows only; ebs_facade/timeouts.py
+keeps the rules of when a snapshot times out. The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from manifest.sqlite_common import SqliteQueries
 class EbsTimeoutQueries(SqliteQueries):
     async def put_ebs_timeout(self, snapshot_id: str, account_id: str, timeout_us: int,
                               deadline_us: int) -> None:
-        await self.conn.execute(sql.PUT_EBS_TIMEOUT, (snapshot_id, account_id, timeout_us, deadline_us))
+        await self.conn.execute(sql.PUT_EBS_TIMEOUT,
+                                (snapshot_id, account_id, timeout_us, deadline_us))
 
     async def ebs_deadline(self, snapshot_id: str) -> int | None:
         row = await self._one(sql.EBS_DEADLINE, (snapshot_id,))

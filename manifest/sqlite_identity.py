@@ -1,5 +1,9 @@
-"""Queries behind the store identity binding (services/identity.py): the manifest's id,
-and whether the manifest holds anything yet."""
+"""The store identity binding's queries, SQLite side.
+
+Owns the reads and writes of the `store_identity` singleton (services/identity.py binds
+the stores) and the question whether the manifest holds anything yet. Rule: one row,
+`singleton = 1`, replaced as a whole. The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 

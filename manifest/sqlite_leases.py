@@ -1,4 +1,9 @@
-"""Volume writer leases (control_plane/leases.py decides; these only read and write rows)."""
+"""Volume writer leases, SQLite side.
+
+Owns the reads and writes of `volume_leases` rows. Rule: rows only; control_plane/leases.py
+decides who holds a volume (SQLite's one writer at a time makes its check-and-set atomic).
+The statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 

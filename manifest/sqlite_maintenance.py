@@ -1,27 +1,32 @@
-"""Queries for garbage collection and verification (services/gc.py, services/verify.py)."""
+"""Queries for garbage collection and verification (services/gc.py, services/verify.py),
+SQLite side.
+
+Owns compaction of block rows (the visibility rule is manifest/visibility.py's), the mark
+and sweep reads of chunk rows and the `gc_lease` row. Rules: compaction deletes only rows
+no reader can see, reading the readers in the same transaction; token sets go in batches
+below SQLite's parameter limit. Portable statements are manifest/statements.py's.
+"""
 
 from __future__ import annotations
 
 from typing import Iterable
 
+from manifest import statements as sql
 from manifest.models import ChunkRecord, TokenUse, Volume
-from manifest.sqlite_common import VOLUME_COLS, SqliteQueries, _batches, _volume
+from manifest.sqlite_common import SqliteQueries, _batches, _volume
 from manifest.sqlite_textcheck import undecodable_text
-from manifest.visibility import END, READERS, invisible
+from manifest.visibility import END, invisible
 
 
 class MaintenanceQueries(SqliteQueries):
     async def block_vids(self) -> list[int]:
         """Every volume (deleted or not) that still has block rows."""
-        return [r[0] for r in await self._all(
-            "SELECT v.vid FROM volumes v WHERE EXISTS (SELECT 1 FROM blocks b "
-            "WHERE b.vid = v.vid) ORDER BY v.vid")]
+        return [r[0] for r in await self._all(sql.BLOCK_VIDS)]
 
     async def reader_versions(self, vid: int) -> list[int]:
         """The versions at which someone can read volume `vid`, ascending
         (manifest/visibility.py says who reads)."""
-        rows = await self._all(READERS + " SELECT DISTINCT version FROM readers "
-                               "WHERE vid = ? ORDER BY version", (vid,))
+        rows = await self._all(sql.READER_VERSIONS, (vid,))
         return [r[0] for r in rows]
 
     async def compact_blocks(self, vid: int | None = None) -> int:
@@ -44,13 +49,10 @@ class MaintenanceQueries(SqliteQueries):
         Readers are read in the same transaction: a snapshot taken since is a new reader
         at the then open version.
         """
-        edge = await self._one("SELECT chunk_index FROM blocks WHERE vid = ? AND "
-                               "chunk_index >= ? ORDER BY chunk_index, version LIMIT 1 "
-                               "OFFSET ?", (vid, first_index, limit))
+        edge = await self._one(sql.COMPACTION_EDGE, (vid, first_index, limit))
         stop = None if edge is None else max(edge[0], first_index + 1)
-        rows = await self._all("SELECT chunk_index, version FROM blocks WHERE vid = ? AND "
-                               "chunk_index >= ? AND chunk_index < ? ORDER BY chunk_index, "
-                               "version", (vid, first_index, END if stop is None else stop))
+        rows = await self._all(sql.COMPACTION_ROWS,
+                               (vid, first_index, END if stop is None else stop))
         doomed = [(vid, index, version) for index, version in
                   invisible(rows, await self.reader_versions(vid))]
         await self.conn.executemany("DELETE FROM blocks WHERE vid = ? AND chunk_index = ? "
@@ -71,13 +73,11 @@ class MaintenanceQueries(SqliteQueries):
 
     async def referenced_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
         """Distinct tokens of block rows above `after`, ascending (pages of the mark set)."""
-        rows = await self._all("SELECT DISTINCT token FROM blocks WHERE token > ? "
-                               "ORDER BY token LIMIT ?", (after, limit))
+        rows = await self._all(sql.REFERENCED_TOKENS_AFTER, (after, limit))
         return [r[0] for r in rows]
 
     async def chunk_tokens_after(self, after: bytes, limit: int) -> list[bytes]:
-        rows = await self._all("SELECT token FROM chunks WHERE token > ? ORDER BY token "
-                               "LIMIT ?", (after, limit))
+        rows = await self._all(sql.CHUNK_TOKENS_AFTER, (after, limit))
         return [r[0] for r in rows]
 
     async def chunk_records(self, tokens: Iterable[bytes]) -> list[ChunkRecord]:
@@ -125,12 +125,11 @@ class MaintenanceQueries(SqliteQueries):
         return uses
 
     async def live_clones(self, snapshot_id: str) -> list[Volume]:
-        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE source_snapshot_id = ? "
-                               "AND deleted_at IS NULL ORDER BY volume_id", (snapshot_id,))
+        rows = await self._all(sql.LIVE_CLONES, (snapshot_id,))
         return [_volume(r) for r in rows]
 
     async def get_lease(self, name: str) -> tuple[str, float] | None:
-        row = await self._one("SELECT holder, expires_at FROM gc_lease WHERE name = ?", (name,))
+        row = await self._one(sql.GC_LEASE, (name,))
         return (row[0], row[1]) if row else None
 
     async def put_lease(self, name: str, holder: str, expires_at: float) -> None:
@@ -138,8 +137,7 @@ class MaintenanceQueries(SqliteQueries):
                                 (name, holder, expires_at))
 
     async def drop_lease(self, name: str, holder: str) -> None:
-        await self.conn.execute("DELETE FROM gc_lease WHERE name = ? AND holder = ?",
-                                (name, holder))
+        await self.conn.execute(sql.DROP_GC_LEASE, (name, holder))
 
     async def integrity_check(self) -> list[str]:
         """SQLite's own consistency check, then every text value decoded: ["ok"] when

@@ -1,5 +1,10 @@
-"""Queries behind snapshot sharing (control_plane/sharing.py): share rows, the snapshots
-shared with an account, and accounts by id for the admin listing."""
+"""Snapshot sharing's queries, SQLite side (control_plane/sharing.py decides).
+
+Owns the reads and writes of `snapshot_shares` rows, the snapshots shared with an
+account, and accounts by id for the admin listing. Rules: rows only; a shared snapshot is
+found only live (not deleted) and only through a share row of the asking account. The
+statements are manifest/statements.py's but for the upsert and the optional filter.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,21 @@
-"""The queries of `ManifestTx` for SQLite. Every query on accounts' objects is scoped
-by `account_id`; deleted volumes and snapshots are invisible to these lookups."""
+"""The queries of `ManifestTx` for SQLite: accounts, volumes, snapshots, idempotency.
+
+Owns `SqliteTx`, one transaction's view, assembled from the query mixins of the other
+sqlite_* modules. Rules: every query on accounts' objects is scoped by `account_id`;
+deleted volumes and snapshots are invisible to these lookups. Portable statements are
+manifest/statements.py's; new ids (`lastrowid`), row counts and `INSERT OR REPLACE`
+stay here.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from manifest import statements as sql
 from manifest.models import Account, IdempotencyRecord, Snapshot, Volume
 from manifest.sqlite_blocks import BlockQueries
-from manifest.sqlite_common import SNAPSHOT_SELECT, VOLUME_COLS, _snapshot, _volume
+from manifest.sqlite_common import SNAPSHOT_SELECT, _snapshot, _volume
 from manifest.sqlite_ebs import EbsTimeoutQueries
 from manifest.sqlite_identity import IdentityQueries
 from manifest.sqlite_keys import AccessKeyQueries
@@ -26,22 +33,19 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
 
     # -- accounts --------------------------------------------------------------------
     async def insert_account(self, account: Account, token_hash: bytes) -> None:
-        await self.conn.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)",
-                                (account.account_id, account.name, token_hash,
-                                 account.created_at))
+        await self.conn.execute(sql.INSERT_ACCOUNT, (account.account_id, account.name,
+                                                     token_hash, account.created_at))
 
     async def account_by_token_hash(self, token_hash: bytes) -> Account | None:
-        row = await self._one("SELECT account_id, name, created_at FROM accounts "
-                              "WHERE token_hash = ?", (token_hash,))
+        row = await self._one(sql.ACCOUNT_BY_TOKEN_HASH, (token_hash,))
         return Account(*row) if row else None
 
     async def account_by_name(self, name: str) -> Account | None:
-        row = await self._one("SELECT account_id, name, created_at FROM accounts "
-                              "WHERE name = ?", (name,))
+        row = await self._one(sql.ACCOUNT_BY_NAME, (name,))
         return Account(*row) if row else None
 
     async def account_count(self) -> int:
-        return (await self._one("SELECT COUNT(*) FROM accounts"))[0]
+        return (await self._one(sql.ACCOUNT_COUNT))[0]
 
     # -- volumes ---------------------------------------------------------------------
     async def insert_volume(self, v: Volume) -> Volume:
@@ -55,55 +59,40 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
         return v.replace(vid=cur.lastrowid)
 
     async def get_volume(self, account_id: str, volume_id: str) -> Volume | None:
-        row = await self._one(f"SELECT {VOLUME_COLS} FROM volumes WHERE volume_id = ? "
-                              "AND account_id = ? AND deleted_at IS NULL",
-                              (volume_id, account_id))
+        row = await self._one(sql.VOLUME, (volume_id, account_id))
         return _volume(row) if row else None
 
     async def get_volume_by_vid(self, vid: int) -> Volume | None:
-        row = await self._one(f"SELECT {VOLUME_COLS} FROM volumes WHERE vid = ?", (vid,))
+        row = await self._one(sql.VOLUME_BY_VID, (vid,))
         return _volume(row) if row else None
 
     async def list_volumes(self, account_id: str, after: str, limit: int) -> list[Volume]:
-        rows = await self._all(f"SELECT {VOLUME_COLS} FROM volumes WHERE account_id = ? "
-                               "AND deleted_at IS NULL AND volume_id > ? "
-                               "ORDER BY volume_id LIMIT ?", (account_id, after, limit))
+        rows = await self._all(sql.VOLUMES, (account_id, after, limit))
         return [_volume(r) for r in rows]
 
     async def set_open_version(self, vid: int, open_version: int) -> None:
-        await self.conn.execute("UPDATE volumes SET open_version = ? WHERE vid = ?",
-                                (open_version, vid))
+        await self.conn.execute(sql.SET_OPEN_VERSION, (open_version, vid))
 
     async def mark_volume_deleted(self, vid: int, deleted_at: int) -> None:
-        await self.conn.execute("UPDATE volumes SET deleted_at = ? WHERE vid = ?",
-                                (deleted_at, vid))
+        await self.conn.execute(sql.MARK_VOLUME_DELETED, (deleted_at, vid))
 
     async def count_dependent_clones(self, snapshot_id: str) -> int:
         """Volumes cloned from the snapshot that still read through it: live ones, and
         deleted ones whose own snapshots survive."""
-        row = await self._one(
-            "SELECT COUNT(*) FROM volumes v WHERE v.source_snapshot_id = ? AND "
-            "(v.deleted_at IS NULL OR EXISTS (SELECT 1 FROM snapshots s WHERE s.vid = v.vid "
-            "AND s.deleted_at IS NULL))", (snapshot_id,))
-        return row[0]
+        return (await self._one(sql.COUNT_DEPENDENT_CLONES, (snapshot_id,)))[0]
 
     async def clone_vids(self, vid: int) -> list[int]:
         """Volumes (deleted or not) cloned from any snapshot of volume `vid`."""
-        rows = await self._all("SELECT vid FROM volumes WHERE source_vid = ? ORDER BY vid",
-                               (vid,))
+        rows = await self._all(sql.CLONE_VIDS, (vid,))
         return [r[0] for r in rows]
 
     async def count_pending_snapshots(self, account_id: str) -> int:
-        row = await self._one("SELECT COUNT(*) FROM snapshots WHERE account_id = ? AND "
-                              "state = 'PENDING' AND deleted_at IS NULL", (account_id,))
-        return row[0]
+        return (await self._one(sql.COUNT_PENDING_SNAPSHOTS, (account_id,)))[0]
 
     # -- snapshots -------------------------------------------------------------------
     async def insert_snapshot(self, s: Snapshot) -> Snapshot:
         cur = await self.conn.execute(
-            "INSERT INTO snapshots (snapshot_id, account_id, vid, version, mode, state, "
-            "progress, size_bytes, chunk_size, parent_snapshot_id, description, labels, "
-            "created_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            sql.INSERT_SNAPSHOT,
             (s.snapshot_id, s.account_id, s.vid, s.version, s.mode.value, s.state.value,
              s.progress, s.size_bytes, s.chunk_size, s.parent_snapshot_id or None,
              s.description, json.dumps(s.labels, sort_keys=True), s.created_at,
@@ -111,8 +100,7 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
         return s.replace(sid=cur.lastrowid)
 
     async def get_snapshot(self, account_id: str, snapshot_id: str) -> Snapshot | None:
-        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = ? AND s.account_id = ? "
-                              "AND s.deleted_at IS NULL", (snapshot_id, account_id))
+        row = await self._one(sql.SNAPSHOT, (snapshot_id, account_id))
         return _snapshot(row) if row else None
 
     async def list_snapshots(self, account_id: str, volume_id: str | None, after: str,
@@ -128,37 +116,31 @@ class SqliteTx(BlockQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQue
 
     async def get_snapshot_any(self, snapshot_id: str) -> Snapshot | None:
         """By id alone, deleted or not: lineage reads follow a clone's source this way."""
-        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = ?", (snapshot_id,))
+        row = await self._one(sql.SNAPSHOT_ANY, (snapshot_id,))
         return _snapshot(row) if row else None
 
     async def volume_snapshots(self, vid: int) -> list[Snapshot]:
-        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
-                               "ORDER BY s.version", (vid,))
+        rows = await self._all(sql.VOLUME_SNAPSHOTS, (vid,))
         return [_snapshot(r) for r in rows]
 
     async def latest_snapshot(self, vid: int) -> Snapshot | None:
         """The volume's live snapshot of the highest version (the next one's parent)."""
-        row = await self._one(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
-                              "ORDER BY s.version DESC LIMIT 1", (vid,))
+        row = await self._one(sql.LATEST_SNAPSHOT, (vid,))
         return _snapshot(row) if row else None
 
     async def pending_snapshots(self, vid: int) -> list[Snapshot]:
         """The volume's live pending snapshots in version order (few: the pending cap)."""
-        rows = await self._all(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.state = 'PENDING' "
-                               "AND s.deleted_at IS NULL ORDER BY s.version", (vid,))
+        rows = await self._all(sql.PENDING_SNAPSHOTS, (vid,))
         return [_snapshot(r) for r in rows]
 
     async def update_snapshot(self, s: Snapshot) -> None:
         await self.conn.execute(
-            "UPDATE snapshots SET state = ?, progress = ?, completed_at = ?, deleted_at = ? "
-            "WHERE sid = ?", (s.state.value, s.progress, s.completed_at, s.deleted_at, s.sid))
+            sql.UPDATE_SNAPSHOT, (s.state.value, s.progress, s.completed_at, s.deleted_at, s.sid))
 
     # -- idempotency -----------------------------------------------------------------
     async def get_idempotency(self, account_id: str, operation: str,
                               key: str) -> IdempotencyRecord | None:
-        row = await self._one("SELECT fingerprint, result, created_at FROM idempotency_keys "
-                              "WHERE account_id = ? AND operation = ? AND key = ?",
-                              (account_id, operation, key))
+        row = await self._one(sql.IDEMPOTENCY, (account_id, operation, key))
         return IdempotencyRecord(*row) if row else None
 
     async def purge_idempotency(self, created_before: int, limit: int) -> int:

@@ -16,7 +16,8 @@ columns (manifest/migrations/), so the column lists of manifest/rows.py serve bo
 
 from __future__ import annotations
 
-from manifest.rows import SNAPSHOT_SELECT
+from manifest.rows import SNAPSHOT_SELECT, VOLUME_COLS
+from manifest.visibility import READERS
 
 
 class Sql(str):
@@ -45,6 +46,60 @@ ACCOUNT_COUNT = Sql("SELECT COUNT(*) FROM accounts")
 INSERT_ACCESS_KEY = Sql("INSERT INTO access_keys (access_key_id, account_id, secret, "
                         "created_at) VALUES (?, ?, ?, ?)")
 ACCESS_KEY = Sql("SELECT account_id, secret FROM access_keys WHERE access_key_id = ?")
+
+# -- volumes (PostgreSQL's write transactions append FOR UPDATE: manifest/postgres.py) --
+VOLUME = Sql(f"SELECT {VOLUME_COLS} FROM volumes WHERE volume_id = ? AND account_id = ? "
+             "AND deleted_at IS NULL")
+VOLUME_BY_VID = Sql(f"SELECT {VOLUME_COLS} FROM volumes WHERE vid = ?")
+VOLUMES = Sql(f"SELECT {VOLUME_COLS} FROM volumes WHERE account_id = ? AND deleted_at IS NULL "
+              "AND volume_id > ? ORDER BY volume_id LIMIT ?")
+SET_OPEN_VERSION = Sql("UPDATE volumes SET open_version = ? WHERE vid = ?")
+MARK_VOLUME_DELETED = Sql("UPDATE volumes SET deleted_at = ? WHERE vid = ?")
+COUNT_DEPENDENT_CLONES = Sql(
+    "SELECT COUNT(*) FROM volumes v WHERE v.source_snapshot_id = ? AND "
+    "(v.deleted_at IS NULL OR EXISTS (SELECT 1 FROM snapshots s WHERE s.vid = v.vid "
+    "AND s.deleted_at IS NULL))")
+CLONE_VIDS = Sql("SELECT vid FROM volumes WHERE source_vid = ? ORDER BY vid")
+LIVE_CLONES = Sql(f"SELECT {VOLUME_COLS} FROM volumes WHERE source_snapshot_id = ? "
+                  "AND deleted_at IS NULL ORDER BY volume_id")
+
+# -- snapshots (new ids: SQLite's lastrowid, PostgreSQL's RETURNING) ----------------------
+INSERT_SNAPSHOT = Sql(
+    "INSERT INTO snapshots (snapshot_id, account_id, vid, version, mode, state, progress, "
+    "size_bytes, chunk_size, parent_snapshot_id, description, labels, created_at, "
+    "completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+SNAPSHOT = Sql(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = ? AND s.account_id = ? "
+               "AND s.deleted_at IS NULL")
+SNAPSHOT_ANY = Sql(f"{SNAPSHOT_SELECT} WHERE s.snapshot_id = ?")
+VOLUME_SNAPSHOTS = Sql(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
+                       "ORDER BY s.version")
+LATEST_SNAPSHOT = Sql(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.deleted_at IS NULL "
+                      "ORDER BY s.version DESC LIMIT 1")
+PENDING_SNAPSHOTS = Sql(f"{SNAPSHOT_SELECT} WHERE s.vid = ? AND s.state = 'PENDING' "
+                        "AND s.deleted_at IS NULL ORDER BY s.version")
+COUNT_PENDING_SNAPSHOTS = Sql("SELECT COUNT(*) FROM snapshots WHERE account_id = ? AND "
+                              "state = 'PENDING' AND deleted_at IS NULL")
+UPDATE_SNAPSHOT = Sql("UPDATE snapshots SET state = ?, progress = ?, completed_at = ?, "
+                      "deleted_at = ? WHERE sid = ?")
+IDEMPOTENCY = Sql("SELECT fingerprint, result, created_at FROM idempotency_keys "
+                  "WHERE account_id = ? AND operation = ? AND key = ?")
+
+# -- blocks and chunks, for compaction and GC (visibility: manifest/visibility.py) -------
+BLOCK_VIDS = Sql("SELECT v.vid FROM volumes v WHERE EXISTS (SELECT 1 FROM blocks b "
+                 "WHERE b.vid = v.vid) ORDER BY v.vid")
+READER_VERSIONS = Sql(READERS + " SELECT DISTINCT version FROM readers WHERE vid = ? "
+                      "ORDER BY version")
+COMPACTION_EDGE = Sql("SELECT chunk_index FROM blocks WHERE vid = ? AND chunk_index >= ? "
+                      "ORDER BY chunk_index, version LIMIT 1 OFFSET ?")
+COMPACTION_ROWS = Sql("SELECT chunk_index, version FROM blocks WHERE vid = ? AND "
+                      "chunk_index >= ? AND chunk_index < ? ORDER BY chunk_index, version")
+REFERENCED_TOKENS_AFTER = Sql("SELECT DISTINCT token FROM blocks WHERE token > ? "
+                              "ORDER BY token LIMIT ?")
+CHUNK_TOKENS_AFTER = Sql("SELECT token FROM chunks WHERE token > ? ORDER BY token LIMIT ?")
+
+# -- the GC lease ------------------------------------------------------------------------
+GC_LEASE = Sql("SELECT holder, expires_at FROM gc_lease WHERE name = ?")
+DROP_GC_LEASE = Sql("DELETE FROM gc_lease WHERE name = ? AND holder = ?")
 
 # -- store identity ------------------------------------------------------------------
 STORE_IDENTITY = Sql("SELECT store_id FROM store_identity WHERE singleton = 1")
