@@ -1,7 +1,7 @@
-"""Deadlines of EBS snapshots, PostgreSQL side (migrations/0014).
+"""EBS snapshot deadlines, PostgreSQL side: the twin of manifest/sqlite_ebs.py.
 
-Owns the reads and writes of `ebs_timeouts` rows. Rule: rows only; ebs_facade/timeouts.py
-keeps the rules of when a snapshot times out. The statements are manifest/statements.py's.
+Owns the same `ebs_timeouts` rows under the same rule (rows only, ebs_facade/timeouts.py
+decides); nothing here differs by engine but the placeholders of manifest/statements.py.
 """
 
 from __future__ import annotations

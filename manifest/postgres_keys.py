@@ -1,7 +1,7 @@
-"""SigV4 access keys, PostgreSQL side (migrations/0011).
+"""SigV4 access keys, PostgreSQL side: the twin of manifest/sqlite_keys.py.
 
-Owns the reads and writes of `access_keys` rows. Rule: rows only; ebs_facade/ issues keys
-and verifies signatures. The statements are manifest/statements.py's (both engines).
+Owns the same `access_keys` rows under the same rule (rows only, ebs_facade/ verifies);
+nothing here differs by engine but the placeholders of manifest/statements.py.
 """
 
 from __future__ import annotations
