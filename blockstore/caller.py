@@ -1,4 +1,9 @@
-"""The authenticated caller of the current RPC, set by the auth interceptor."""
+"""The authenticated caller of the current RPC, set by the auth interceptor.
+
+Owns `CURRENT_ACCOUNT`, the context variable services/auth.py sets once a bearer token
+resolves. Rules: only the authentication edge sets it; domain code reads it through
+`current_account()`, and it holds an account id, never the token.
+"""
 
 from __future__ import annotations
 

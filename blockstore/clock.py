@@ -1,4 +1,9 @@
-"""Injected clocks and id generators, so expiry and ordering are testable without sleeping."""
+"""Injected clocks and id generators, so expiry and ordering are testable without sleeping.
+
+Owns the `Clock` and `IdGenerator` Protocols, the system ones and `FakeClock`. Rule:
+expiry and ordering use the clock and ids they are handed (configuration objects carry
+them), so tests drive time instead of waiting for it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Server configuration, validated when built from command-line flags."""
+"""Server configuration, validated when built from command-line flags.
+
+Owns `ServerConfig` and `TlsConfig`, the settings of one server process. Rules: frozen,
+validated once when built (a bad URL or value fails the start, naming the flag), passed
+down explicitly; no module globals for tunables.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""The one table that maps domain errors to gRPC status codes and `google.rpc.ErrorInfo`."""
+"""The one table that maps domain errors to gRPC status codes and `google.rpc.ErrorInfo`.
+
+Owns `STATUS_OF` (domain error class -> status code, most specific first) and the abort
+that sends status, message and ErrorInfo. Rules: the only place a domain error meets
+gRPC; the README's error table lists exactly the code and reason pairs it sends
+(tests/test_error_table.py); messages and metadata are bounded, so a long client-chosen
+id cannot overflow the trailers.
+"""
 
 from __future__ import annotations
 
