@@ -1,4 +1,9 @@
-"""`open_chunk_store`: the one place a `--chunks` URL becomes a backend."""
+"""`open_chunk_store`: the one place a `--chunks` URL becomes a backend.
+
+Owns the choice of `ChunkStore` backend (local directory, S3, memory) and `STORE_ERRORS`,
+what a remote backend's client raises. Rule: callers get the Protocol, never a backend
+class; an unsupported scheme fails with the URL named.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Control-plane configuration, validated when built."""
+"""Control-plane configuration, validated when built.
+
+Owns `ControlPlaneConfig`: the idempotency window, the pending-snapshot cap and its retry
+hint, and the injected clock and id generator. Rules: frozen; a bad value fails when the
+object is built, naming the field; tests inject `FakeClock` instead of sleeping.
+"""
 
 from __future__ import annotations
 

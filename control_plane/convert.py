@@ -1,4 +1,9 @@
-"""Domain records <-> protobuf messages for the control plane."""
+"""Domain records <-> protobuf messages for the control plane.
+
+Owns the mapping of `Volume`, `Snapshot` and their enums to the generated messages.
+Rule: an edge module (tests/test_layering.py lets it import the stubs); domain code
+never sees a protobuf object, and an unspecified snapshot mode means POINT_IN_TIME.
+"""
 
 from __future__ import annotations
 

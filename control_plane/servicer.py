@@ -1,4 +1,10 @@
-"""`ControlPlaneService` over gRPC: validate, call the domain, convert. Nothing else."""
+"""`ControlPlaneService` over gRPC: validate, call the domain, convert. Nothing else.
+
+Owns the RPC methods of the control plane (leases and sharing are mixins in
+servicer_leases.py and servicer_sharing.py). Rules: each method reads the caller from
+`current_account()`, calls one domain object and converts with control_plane/convert.py;
+domain errors pass through to the one error table (services/errors.py).
+"""
 
 from __future__ import annotations
 

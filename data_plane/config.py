@@ -1,4 +1,10 @@
-"""Data-plane configuration, validated when built."""
+"""Data-plane configuration, validated when built.
+
+Owns `DataPlaneConfig`: the windows, batches, worker threads, per-request caps and
+per-account fairness limits of one data-plane process. Rules: frozen; a bad value fails
+when the object is built, naming the field; every cap bounds memory or work per stream
+or per account, so no single caller can take the process.
+"""
 
 from __future__ import annotations
 

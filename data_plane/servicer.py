@@ -1,4 +1,10 @@
-"""`DataPlaneService` over gRPC: validate, call the domain, convert. Nothing else."""
+"""`DataPlaneService` over gRPC: validate, call the domain, convert. Nothing else.
+
+Owns the RPC methods of the data plane and the message <-> record conversion of blocks.
+Rules: the work of uploads and downloads is the domain's (data_plane/upload.py,
+download.py); the servicer admits a stream (per-account slots, idle bound, upload
+memory), converts, and lets domain errors reach the one error table (services/errors.py).
+"""
 
 from __future__ import annotations
 
