@@ -129,7 +129,11 @@ def test_with_client_certificates_required_ebs_requires_one_too(mtls_server, pki
             ebs(mtls_server, ca, cert).list_snapshot_blocks(SnapshotId=sid)
 
 
-def test_with_tls_any_ebs_listen_address_is_https(pki, tmp_path):
-    shown = blockstore_cmd("serve", "--data-dir", str(tmp_path), *tls_flags(pki),
-                           "--ebs-listen", "0.0.0.0:8443", "--print-config", "json").stdout
-    assert "EBS direct on 0.0.0.0:8443: https (the --tls-* files)" in json.loads(shown)["notes"]
+def test_with_tls_any_ebs_listen_address_is_https_unless_plain_http_is_asked_for(pki,
+                                                                                 tmp_path):
+    base = ["serve", "--data-dir", str(tmp_path), *tls_flags(pki), "--ebs-listen",
+            "0.0.0.0:8443", "--print-config", "json"]
+    notes = json.loads(blockstore_cmd(*base).stdout)["notes"]
+    assert "EBS direct on 0.0.0.0:8443: https (the --tls-* files)" in notes
+    notes = json.loads(blockstore_cmd(*base, "--ebs-plain-http").stdout)["notes"]
+    assert "EBS direct on 0.0.0.0:8443: plain http" in notes, "a TLS proxy in front"
