@@ -226,12 +226,13 @@ export BLOCKSTORE_CLUSTER_DB=$DB
 export BLOCKSTORE_CLUSTER_CHUNKS='$CHUNKS'
 export AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
 export AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+export PATH="$(dirname "$BLOCKSTORE"):\$PATH"
 ENV
   cat <<EOF
 
 Blockstore cluster running (data in $DIR). Account "cluster" created; use it with:
 
-  . $DIR/env
+  . $DIR/env                   # also puts $(dirname "$BLOCKSTORE") on PATH
   blockstore volume create --size 1G
   blockstore backup disk.img --volume VOLUME_ID
   blockstore download --snapshot SNAPSHOT_ID restored.img

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -28,13 +29,11 @@ def run(env: dict, *args: str, timeout: float = 300) -> str:
     return done.stdout
 
 
-def sourced(env_file: Path) -> dict:
-    """The variables `. DIR/env` would export."""
-    found = {}
-    for line in env_file.read_text().splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        found[name] = shlex.split(value)[0]
-    return found
+def sourced(env: dict, env_file: Path) -> dict:
+    """The environment after `. DIR/env` in a shell, as the printed instructions say."""
+    dump = subprocess.run(["bash", "-c", f". {shlex.quote(str(env_file))} && env -0"],
+                          capture_output=True, env=env, check=True, timeout=30).stdout
+    return dict(item.split("=", 1) for item in dump.decode().split("\0") if "=" in item)
 
 
 def alive(pid: int) -> bool:
@@ -60,10 +59,15 @@ def test_cluster_script_starts_backs_up_restores_and_stops(backend):
         assert {"control-plane", "data-plane-1", "data-plane-2", "data-plane-3"} <= set(pids)
         assert "running" in run(env, str(SCRIPT), "status")
 
-        client = {**env, **sourced(cluster_dir / "env")}
+        client = sourced(env, cluster_dir / "env")
+        # The printed commands run as shown: `blockstore` is on the PATH the file sets,
+        # even on a fresh clone whose .venv/bin is on no PATH of the user's.
+        found = shutil.which("blockstore", path=client["PATH"])
+        assert found and Path(found).samefile(BLOCKSTORE[0] if len(BLOCKSTORE) == 1
+                                              else REPO / ".venv" / "bin" / "blockstore")
         image = root / "image"
         image.write_bytes(os.urandom(IMAGE))
-        vol = json.loads(run(client, *BLOCKSTORE, "volume", "create", "--size", str(IMAGE),
+        vol = json.loads(run(client, "blockstore", "volume", "create", "--size", str(IMAGE),
                              "--chunk-size", "65536", "--json"))["volume"]
         snap = json.loads(run(client, *BLOCKSTORE, "backup", str(image), "--volume",
                               vol["volume_id"], "--streams", "3", "--max-inflight", "1",
