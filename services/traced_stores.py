@@ -25,10 +25,18 @@ INTERNAL = trace.SpanKind.INTERNAL
 
 
 class TracedManifestStore:
-    """A `ManifestStore.write` span per write transaction: its body and its commit."""
+    """A `ManifestStore.write` span per write transaction (its body and its commit, with
+    the outcome) and a `ManifestStore.read` span per read transaction (a listing's page,
+    a lookup: where a read-mostly call such as GetVolume or ListBlocks spends its time)."""
 
     def __init__(self, inner: ManifestStore, tracer: trace.Tracer) -> None:
         self._inner, self._tracer = inner, tracer
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ManifestTx]:
+        with self._tracer.start_as_current_span("ManifestStore.read", kind=INTERNAL):
+            async with self._inner.read() as tx:
+                yield tx
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[ManifestTx]:

@@ -111,6 +111,9 @@ def test_rpc_and_store_spans_reach_the_collector_as_one_trace(tmp_path, no_otel_
     assert missing.span.status.code != missing.span.status.STATUS_CODE_ERROR, \
         "a caller's mistake is not a server fault"
     assert missing.span.trace_id.hex() != trace_id, "a call without traceparent starts anew"
+    assert [s.span.parent_span_id for s in receiver.named("ManifestStore.read")
+            if s.span.trace_id == missing.span.trace_id] == [missing.span.span_id], \
+        "the GetVolume's read transaction is its child span"
     exported = b"".join(receiver.bodies)
     assert account["token"].encode() not in exported and b"bst_" not in exported, \
         "the bearer token reached the exporter"
