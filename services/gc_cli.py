@@ -60,16 +60,23 @@ def _add_stores(p: argparse.ArgumentParser) -> None:
                         "node_exporter's textfile collector; replaced atomically)")
 
 
-async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
-    config = GcConfig(grace_s=args.grace, lease_wait_s=args.wait)
+async def _on_partner_stores(urls: tuple[str, str], work):
+    """`work(store, chunks)` on the manifest and chunk store of `urls`, once they are known
+    to be partners (services/identity.py); both are closed after, whatever happens."""
     chunks = open_chunk_store(urls[1])
     store = await open_manifest(urls[0])
     try:
         await bind_stores(store, chunks, names=Names(*map(redacted, urls)))
-        report = await collect_garbage(store, chunks, config)
+        return await work(store, chunks)
     finally:
         await chunks.close()
         await store.close()
+
+
+async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
+    config = GcConfig(grace_s=args.grace, lease_wait_s=args.wait)
+    report = await _on_partner_stores(
+        urls, lambda store, chunks: collect_garbage(store, chunks, config))
     if args.metrics_file:
         write_gc(args.metrics_file, report)
     if args.json:
@@ -88,14 +95,8 @@ async def run_gc(args: argparse.Namespace, urls: tuple[str, str]) -> int:
 
 async def run_verify(args: argparse.Namespace, urls: tuple[str, str]) -> int:
     config = VerifyConfig(repair=not args.no_repair, lease_wait_s=args.wait)
-    chunks = open_chunk_store(urls[1])
-    store = await open_manifest(urls[0])
-    try:
-        await bind_stores(store, chunks, names=Names(*map(redacted, urls)))
-        report = await verify_store(store, chunks, config)
-    finally:
-        await chunks.close()
-        await store.close()
+    report = await _on_partner_stores(
+        urls, lambda store, chunks: verify_store(store, chunks, config))
     if args.metrics_file:
         write_verify(args.metrics_file, report)
     print(json.dumps(report.as_dict()) if args.json else _human(report))
