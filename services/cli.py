@@ -26,6 +26,7 @@ from pathlib import Path
 from blockstore.clock import RandomIds, SystemClock
 from clients.sizes import parse_size
 from blockstore.errors import BlockstoreError
+from blockstore.malloc import reuse_freed_buffers
 from manifest import ManifestStore, open_manifest
 from manifest.open import DB_ERRORS, check_db_url
 from chunkstore.open import check_chunks_url
@@ -325,6 +326,7 @@ def main(argv: list[str]) -> int:
     except ValueError as err:
         print(f"blockstore: error: {err}", file=sys.stderr)
         return 2
+    reuse_freed_buffers()               # servers, gc and verify move chunk-sized buffers
     try:
         if args.command == "account":
             asyncio.run(_account_create(args) if args.account_command == "create"

@@ -7,11 +7,10 @@ works) and the summary line on stderr; `--json` prints one object on stdout inst
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import os
 import sys
 
+from blockstore.malloc import reuse_freed_buffers
 from clients import render
 from clients.cli import UsageError
 from clients.progress import progress_bar
@@ -35,26 +34,6 @@ def add_tuning(parser: argparse.ArgumentParser, *, compress: bool) -> None:
                        help="hashing/compression threads (default: one per CPU)")
     group.add_argument("--no-progress", action="store_true",
                        help="no progress bar even on a terminal")
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def reuse_freed_buffers() -> None:
-    """Keep chunk buffers in the heap instead of a fresh mmap each.
-
-    Chunks (64 KiB..4 MiB) are at or above glibc's default mmap threshold, so every read,
-    frame and decompressed block would be mapped, page-faulted in and unmapped again:
-    several hundred thousand page faults per GiB. A fixed 32 MiB threshold (and a trim
-    threshold above the in-flight bound) lets freed buffers be reused. This is the
-    command's own process, so setting it here affects nobody else; not glibc: no-op.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20)
-    except (OSError, AttributeError):
-        pass
 
 
 def tuning(args) -> Tuning:
