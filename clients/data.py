@@ -146,23 +146,28 @@ class DataPlaneMethods:
                               snapshot_id: str | None = None,
                               ranges: Iterable[tuple[int, int]] = (),
                               accept_compression: Iterable[int] = (), *,
-                              timeout: float | None = None
+                              timeout: float | None = None, raw: bool = False
                               ) -> AsyncIterator[dp.DownloadBlocksResponse]:
-        """Blocks of the (offset, length) ranges as the server sends them; not verified here."""
+        """Blocks of the (offset, length) ranges as the server sends them; not verified here.
+        `raw`: each message's wire bytes instead (bulk transfer reads them in worker
+        threads without copying the data, clients/transfer/wire.py)."""
         req = dp.DownloadBlocksRequest(
             **_source(volume_id, snapshot_id),
             ranges=[dp.ByteRange(offset=o, length=n) for o, n in ranges],
             accept_compression=list(accept_compression))
         async with self.planes.use() as plane:
+            method = plane.channel.unary_stream(
+                DOWNLOAD_METHOD, request_serializer=dp.DownloadBlocksRequest.SerializeToString,
+                response_deserializer=None if raw else dp.DownloadBlocksResponse.FromString)
             try:
-                async for block in plane.stub.DownloadBlocks(req,
-                                                             **self._stream_kwargs(timeout)):
+                async for block in method(req, **self._stream_kwargs(timeout)):
                     yield block
             except grpc.RpcError as rpc:
                 raise from_rpc_error(rpc) from rpc
 
 
 UPLOAD_METHOD = "/blockstore.v1.DataPlaneService/UploadBlocks"
+DOWNLOAD_METHOD = "/blockstore.v1.DataPlaneService/DownloadBlocks"
 # Blocks one UploadBlocks stream may carry: the service's default `max_blocks_per_stream`
 # (docs/limits.md). A longer stream is INVALID_ARGUMENT STREAM_TOO_LONG and writes nothing.
 MAX_STREAM_BLOCKS = 32_768

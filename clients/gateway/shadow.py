@@ -18,7 +18,7 @@ from pathlib import Path
 
 from clients.gateway.disk import io_error
 from clients.gateway.remote import Layout
-from clients.transfer.download import fill_zeros
+from clients.transfer.output import fill_zeros
 
 
 class ShadowTooSmall(ValueError):

@@ -23,8 +23,8 @@ output already holds data.
 """
 
 from clients.data import snapshot_target, volume_target
-from clients.transfer.download import (changed_ranges, download_to_fd, output_size,
-                                       verify_block)
+from clients.transfer.download import changed_ranges, download_to_fd, verify_block
+from clients.transfer.output import output_size
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import Tuning
 from clients.transfer.upload import upload_image

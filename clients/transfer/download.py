@@ -4,14 +4,16 @@ Zero blocks (holes and written zeros, which the server merges into runs) are ski
 when the output is known to be zeros there (a fresh, pre-sized sparse file); otherwise
 (`fill_zeros`: a block device, or an old copy being updated) they are punched out of a
 regular file or written as zeros.
+
+Per block: one worker-thread call decodes, verifies and writes it; its bytes are read
+from the gRPC message in place (clients/transfer/wire.py), never copied on the way.
+Each finished request's range is handed to the kernel's writeback at once
+(clients/transfer/output.py), so the caller's closing fsync has little left to write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import errno
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -26,18 +28,19 @@ from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import BlockstoreError, DataLoss
 from clients.retry import retryable
 from clients.transfer.image import decompressor
+from clients.transfer.output import can_punch, fill_zeros, start_writeback
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import MIB, Tuning
+from clients.transfer.wire import WireBlock, parse_block
 
 VERIFY_REASON = "CLIENT_VERIFICATION_FAILED"
-_FALLOC_PUNCH = 0x01 | 0x02     # FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
 
-def verify_block(block: dp.DownloadBlocksResponse, source: str = "",
-                 data: bytes | None = None) -> bytes:
+def verify_block(block: dp.DownloadBlocksResponse | WireBlock, source: str = "",
+                 data: bytes | memoryview | None = None) -> bytes | memoryview:
     """The block's plain bytes, once they match its BLAKE3; b"" for a zero block.
-    `data`: `block.data` if the caller already read it (each read copies)."""
+    `data`: `block.data` if the caller already read it (each read of a generated
+    message's field copies)."""
     if block.zero:
         return b""
     data = block.data if data is None else data
@@ -51,37 +54,19 @@ def verify_block(block: dp.DownloadBlocksResponse, source: str = "",
     return data
 
 
+def _parsed(raw: bytes, source: str) -> WireBlock:
+    try:
+        return parse_block(raw)
+    except ValueError as err:
+        raise DataLoss(grpc.StatusCode.DATA_LOSS, VERIFY_REASON,
+                       f"a block message of {source} does not parse ({err})", {}) from None
+
+
 def _corrupt(block, source: str, what: str) -> DataLoss:
     where = f" of {source}" if source else ""
     return DataLoss(grpc.StatusCode.DATA_LOSS, VERIFY_REASON,
                     f"block at offset {block.offset} ({block.length} bytes){where} {what}",
                     {"offset": str(block.offset)})
-
-
-def fill_zeros(fd: int, offset: int, length: int, punch: bool) -> None:
-    """Make [offset, offset+length) read as zeros: punch a hole, else write zeros."""
-    if punch and _libc.fallocate(fd, _FALLOC_PUNCH, ctypes.c_long(offset),
-                                 ctypes.c_long(length)) == 0:
-        return
-    zeros = bytes(min(length, 4 * MIB))
-    end = offset + length
-    while offset < end:
-        n = min(len(zeros), end - offset)
-        os.pwrite(fd, zeros[:n], offset)
-        offset += n
-
-
-def can_punch(fd: int) -> bool:
-    """True for a regular file on a filesystem with hole punching (probed harmlessly)."""
-    if not os.path.isfile(f"/proc/self/fd/{fd}"):
-        return False
-    size = os.fstat(fd).st_size
-    rc = _libc.fallocate(fd, _FALLOC_PUNCH, ctypes.c_long(size), ctypes.c_long(1))
-    return rc == 0 or ctypes.get_errno() not in (errno.EOPNOTSUPP, errno.ENOSYS)
-
-
-def output_size(fd: int) -> int:
-    return os.lseek(fd, 0, os.SEEK_END)
 
 
 def changed_ranges(offsets: Iterable[int], chunk_size: int, size: int) -> list[tuple[int, int]]:
@@ -126,9 +111,9 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
     loop = asyncio.get_running_loop()
     window = tuning.window(chunk_size)
 
-    def write(block: dp.DownloadBlocksResponse) -> tuple[bool, int, int]:
-        """Verify and write one block in a worker thread (reading `block.data` copies it,
-        so that happens here, not on the event loop). Returns (zero, length, wire bytes)."""
+    def write(block: WireBlock) -> tuple[bool, int, int]:
+        """Verify and write one block in a worker thread; its data is a view into the
+        message, never copied. Returns (zero, length, wire bytes)."""
         wire = block.data
         data = verify_block(block, source, wire)
         if data:
@@ -150,9 +135,10 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
         """One request; blocks in `done` (written by an earlier attempt) are skipped."""
         pending: deque = deque()
         try:
-            async for block in client.download_blocks(
+            async for raw in client.download_blocks(
                     volume_id=volume_id, snapshot_id=snapshot_id, ranges=[(offset, length)],
-                    accept_compression=[pb.COMPRESSION_ZSTD]):
+                    accept_compression=[pb.COMPRESSION_ZSTD], raw=True):
+                block = _parsed(raw, source)
                 if block.offset in done:
                     continue
                 pending.append((block.offset, loop.run_in_executor(executor, write, block)))
@@ -179,17 +165,22 @@ async def download_to_fd(client, fd: int, size: int, executor: Executor | None =
         while todo:
             offset, length = todo.popleft()
             await fetch(offset, length)
+            # One request's range is written: the disk takes it while the transfer
+            # goes on (per request, not per block: each call costs kernel time).
+            flushes.append(loop.run_in_executor(executor, start_writeback, fd, offset,
+                                                length))
             stats.streams += 1
             if on_progress:
                 on_progress(length)
 
+    flushes: list[asyncio.Future] = []
     tasks = [asyncio.create_task(worker()) for _ in range(tuning.streams)]
     try:
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *flushes, return_exceptions=True)
         if own:
             executor.shutdown(wait=False, cancel_futures=True)
     return stats.finish()
