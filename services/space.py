@@ -19,6 +19,7 @@ import grpc
 
 from blockstore.urls import url_path
 from services.faults import storage_full
+from services.handlers import items_of, result_of, rewrap
 
 # The calls that add data; everything else (reads, deletes, progress) stays open.
 WRITES = frozenset({"UploadBlocks", "CreateVolume", "CreateSnapshot"})
@@ -70,20 +71,17 @@ class SpaceReserveInterceptor(grpc.aio.ServerInterceptor):
 
 
 def _checked(handler: grpc.RpcMethodHandler, reserve: SpaceReserve, what: str):
-    if handler.unary_unary is not None:
-        behavior = handler.unary_unary
-
-        async def unary(request, context):
+    def unary(behavior):
+        async def run(request, context):
             reserve.check(what)
-            return await behavior(request, context)
-        return grpc.unary_unary_rpc_method_handler(
-            unary, handler.request_deserializer, handler.response_serializer)
-    if handler.stream_unary is not None:
-        stream_behavior = handler.stream_unary
+            return await result_of(behavior, request, context)
+        return run
 
-        async def stream(request_iterator, context):
+    def streaming(behavior):
+        async def run(request, context):
             reserve.check(what)
-            return await stream_behavior(request_iterator, context)
-        return grpc.stream_unary_rpc_method_handler(
-            stream, handler.request_deserializer, handler.response_serializer)
-    return handler
+            async for item in items_of(behavior, request, context):
+                yield item
+        return run
+
+    return rewrap(handler, unary, streaming)

@@ -8,19 +8,14 @@ import random
 import pytest
 
 from chunkstore import open_chunk_store
+from manifest.visibility import READERS
 from services.gc import GcConfig, collect_garbage
 from tests.gc.manifest_builder import delete_volume, open_store, tok, volume, write
 from tests.scale.test_rewritten_queries import random_lineage
 
 # The compaction statement GC ran before it was batched: one DELETE over the table.
 WHOLE_TABLE = (
-    "WITH RECURSIVE readers(vid, version) AS ("
-    "  SELECT vid, open_version FROM volumes WHERE deleted_at IS NULL"
-    "  UNION SELECT vid, version FROM snapshots WHERE deleted_at IS NULL"
-    "  UNION SELECT vid, version FROM active_operations WHERE vid IS NOT NULL"
-    "  UNION SELECT s.vid, s.version FROM readers r"
-    "    JOIN volumes v ON v.vid = r.vid"
-    "    JOIN snapshots s ON s.snapshot_id = v.source_snapshot_id),"
+    READERS + ","
     " ranked AS (SELECT vid, chunk_index, version, LEAD(version) OVER ("
     "    PARTITION BY vid, chunk_index ORDER BY version) AS next_version FROM blocks)"
     " DELETE FROM blocks WHERE (vid, chunk_index, version) IN ("
