@@ -16,6 +16,11 @@ import asyncpg
 CHUNK_ROWS_LOCK = 0x626c6b63    # "blkc"
 
 
+def any_token(template: str) -> str:
+    """A manifest/statements.py template over a token set, the set one array parameter."""
+    return template.format(one_of="= ANY($1::bytea[])")
+
+
 def _count(status: str) -> int:
     """Rows touched, from a command status such as 'DELETE 3'."""
     return int(status.rsplit(" ", 1)[-1])

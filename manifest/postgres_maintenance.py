@@ -14,7 +14,7 @@ from typing import Iterable
 
 from manifest import statements as sql
 from manifest.models import ChunkRecord, TokenUse, Volume
-from manifest.postgres_common import PgQueries, _count
+from manifest.postgres_common import PgQueries, _count, any_token
 from manifest.rows import _volume
 from manifest.visibility import READERS
 
@@ -58,22 +58,18 @@ class MaintenanceQueries(PgQueries):
     async def chunk_records(self, tokens: Iterable[bytes]) -> list[ChunkRecord]:
         tokens = list(set(tokens))
         owners: dict[bytes, list[str]] = {}
-        for token, account in await self._all(
-                "SELECT token, account_id FROM account_chunks WHERE token = ANY($1::bytea[])",
-                tokens):
+        for token, account in await self._all(any_token(sql.CHUNK_OWNERS), tokens):
             owners.setdefault(token, []).append(account)
         return [ChunkRecord(token, plain, stored, created, tuple(sorted(owners.get(token, ()))))
                 for token, plain, stored, created in await self._all(
-                    "SELECT token, plain_length, stored_length, created_at FROM chunks "
-                    "WHERE token = ANY($1::bytea[])", tokens)]
+                    any_token(sql.CHUNK_ROWS), tokens)]
 
     async def delete_chunk_rows(self, tokens: Iterable[bytes]) -> None:
         """Forget chunks: no account may reference them, FindMissingChunks says missing."""
         tokens = sorted(set(tokens))
         await self._lock_chunk_rows(exclusive=True)
-        await self.conn.execute("DELETE FROM account_chunks WHERE token = ANY($1::bytea[])",
-                                tokens)
-        await self.conn.execute("DELETE FROM chunks WHERE token = ANY($1::bytea[])", tokens)
+        await self.conn.execute(any_token(sql.FORGET_OWNERS), tokens)
+        await self.conn.execute(any_token(sql.FORGET_CHUNKS), tokens)
 
     async def restore_chunk_rows(self, records: Iterable[ChunkRecord]) -> None:
         records = sorted(records, key=lambda r: r.token)
@@ -89,11 +85,7 @@ class MaintenanceQueries(PgQueries):
 
     async def token_uses(self, tokens: Iterable[bytes]) -> list[TokenUse]:
         """Every block row pointing at one of `tokens`, with the version of the next row."""
-        rows = await self._all(
-            "SELECT b.token, b.vid, b.chunk_index, b.version, (SELECT MIN(n.version) "
-            "FROM blocks n WHERE n.vid = b.vid AND n.chunk_index = b.chunk_index AND "
-            "n.version > b.version) FROM blocks b WHERE b.token = ANY($1::bytea[]) "
-            "ORDER BY b.vid, b.chunk_index, b.version", list(set(tokens)))
+        rows = await self._all(any_token(sql.TOKEN_USES), list(set(tokens)))
         return [TokenUse(*r) for r in rows]
 
     async def live_clones(self, snapshot_id: str) -> list[Volume]:

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from manifest import statements as sql
 from manifest.models import Account, BlockRow, IdempotencyRecord, Snapshot, Volume
-from manifest.postgres_common import _count
+from manifest.postgres_common import _count, any_token
 from manifest.postgres_ebs import EbsTimeoutQueries
 from manifest.postgres_identity import IdentityQueries
 from manifest.postgres_keys import AccessKeyQueries
@@ -224,6 +224,5 @@ class PostgresTx(ScaleQueries, MaintenanceQueries, IdentityQueries, VolumeLeaseQ
             [p for p, _ in chunks.values()], [s for _, s in chunks.values()], created_at)
 
     async def chunk_lengths(self, tokens: Iterable[bytes]) -> dict[bytes, int]:
-        rows = await self._all("SELECT token, plain_length FROM chunks WHERE "
-                               "token = ANY($1::bytea[])", list(set(tokens)))
+        rows = await self._all(any_token(sql.CHUNK_LENGTHS), list(set(tokens)))
         return {t: n for t, n in rows}

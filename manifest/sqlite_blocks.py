@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from manifest import statements as sql
 from manifest.models import BlockRow
-from manifest.sqlite_common import SqliteQueries, _batches
+from manifest.sqlite_common import SqliteQueries
 
 # The newest row of its chunk at or below a version: no row of the chunk lies between.
 _NEWEST = ("NOT EXISTS (SELECT 1 FROM blocks n WHERE n.vid = b.vid AND "
@@ -42,15 +43,11 @@ class BlockQueries(SqliteQueries):
     async def newest_at(self, vid: int, max_version: int,
                         indexes: Sequence[int]) -> list[BlockRow]:
         """`newest_rows` for the given chunk indexes only (point lookups)."""
-        found: list[BlockRow] = []
-        for batch in _batches(sorted(set(indexes))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(
-                "SELECT b.chunk_index, b.token, b.version FROM blocks b WHERE b.vid = ? AND "
-                f"b.chunk_index IN ({marks}) AND b.version <= ? AND {_NEWEST} "
-                "ORDER BY b.chunk_index", (vid, *batch, max_version, max_version))
-            found += [BlockRow(idx, token, version) for idx, token, version in rows]
-        return found
+        rows = await self._all_in(
+            "SELECT b.chunk_index, b.token, b.version FROM blocks b WHERE b.vid = ? AND "
+            f"b.chunk_index {{one_of}} AND b.version <= ? AND {_NEWEST} "
+            "ORDER BY b.chunk_index", sorted(set(indexes)), (vid,), (max_version, max_version))
+        return [BlockRow(idx, token, version) for idx, token, version in rows]
 
     async def changed_indexes(self, vid: int, above_version: int, max_version: int,
                               first_index: int, limit: int) -> list[int]:
@@ -58,27 +55,23 @@ class BlockQueries(SqliteQueries):
         ascending, at most `limit`: change candidates."""
         if above_version < 1:
             # Every row up to max_version: walk the primary key in chunk order.
-            sql = ("SELECT DISTINCT chunk_index FROM blocks WHERE vid = ? AND "
-                   "chunk_index >= ? AND version > ? AND version <= ? "
-                   "ORDER BY chunk_index LIMIT ?")
+            query = ("SELECT DISTINCT chunk_index FROM blocks WHERE vid = ? AND "
+                     "chunk_index >= ? AND version > ? AND version <= ? "
+                     "ORDER BY chunk_index LIMIT ?")
         else:
             # Only the rows written between the versions: `blocks_by_version`. The unary
             # plus keeps the planner off the primary key, whose chunk order would make
             # it walk every row of the volume.
-            sql = ("SELECT DISTINCT chunk_index FROM blocks WHERE vid = ? AND "
-                   "+chunk_index >= ? AND version > ? AND version <= ? "
-                   "ORDER BY chunk_index LIMIT ?")
-        rows = await self._all(sql, (vid, first_index, above_version, max_version, limit))
+            query = ("SELECT DISTINCT chunk_index FROM blocks WHERE vid = ? AND "
+                     "+chunk_index >= ? AND version > ? AND version <= ? "
+                     "ORDER BY chunk_index LIMIT ?")
+        rows = await self._all(query, (vid, first_index, above_version, max_version, limit))
         return [r[0] for r in rows]
 
     async def tokens_known(self, account_id: str, tokens: Iterable[bytes]) -> set[bytes]:
-        known: set[bytes] = set()
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(f"SELECT token FROM account_chunks WHERE account_id = ? "
-                                   f"AND token IN ({marks})", (account_id, *batch))
-            known.update(r[0] for r in rows)
-        return known
+        rows = await self._all_in("SELECT token FROM account_chunks WHERE account_id = ? "
+                                  "AND token {one_of}", list(set(tokens)), (account_id,))
+        return {r[0] for r in rows}
 
     async def add_account_tokens(self, account_id: str, tokens: Iterable[bytes]) -> None:
         await self.conn.executemany("INSERT OR IGNORE INTO account_chunks VALUES (?, ?)",
@@ -90,10 +83,4 @@ class BlockQueries(SqliteQueries):
                                     [(t, plain, stored, created_at) for t, plain, stored in chunks])
 
     async def chunk_lengths(self, tokens: Iterable[bytes]) -> dict[bytes, int]:
-        found: dict[bytes, int] = {}
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(f"SELECT token, plain_length FROM chunks WHERE token IN "
-                                   f"({marks})", batch)
-            found.update((t, n) for t, n in rows)
-        return found
+        return dict(await self._all_in(sql.CHUNK_LENGTHS, list(set(tokens))))

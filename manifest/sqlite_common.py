@@ -1,8 +1,9 @@
 """Shared pieces of the SQLite queries: the fetch helpers and batching.
 
-Owns `SqliteQueries` (a connection inside one transaction) and `_batches`. Rule: a list
-of values bound one parameter each goes in batches of `MAX_VARS`, well below SQLite's
-host-parameter limit. Column lists and row decoding are manifest/rows.py's (re-exported).
+Owns `SqliteQueries` (a connection inside one transaction) and batching. Rule: a list of
+values bound one parameter each (`IN (?, ...)`: `_all_in`, `_execute_in`) goes in batches
+of `MAX_VARS`, well below SQLite's host-parameter limit. Column lists and row decoding
+are manifest/rows.py's (re-exported).
 """
 
 from __future__ import annotations
@@ -37,3 +38,19 @@ class SqliteQueries:
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self.conn.execute(sql, params) as cur:
             return await cur.fetchone()
+
+    async def _all_in(self, sql: str, values: list, before: Sequence[Any] = (),
+                      after: Sequence[Any] = ()) -> list:
+        """The rows of `sql` for `values`, bound at its `{one_of}` as `IN (?, ...)` a batch
+        at a time, between the parameters `before` and `after`; rows in batch order."""
+        rows: list = []
+        for batch in _batches(values):
+            one_of = f"IN ({','.join('?' * len(batch))})"
+            rows += await self._all(sql.format(one_of=one_of), (*before, *batch, *after))
+        return rows
+
+    async def _execute_in(self, sql: str, values: list) -> None:
+        """`sql` for `values`, bound at its `{one_of}` as `IN (?, ...)` a batch at a time."""
+        for batch in _batches(values):
+            one_of = f"IN ({','.join('?' * len(batch))})"
+            await self.conn.execute(sql.format(one_of=one_of), batch)

@@ -81,27 +81,18 @@ class MaintenanceQueries(SqliteQueries):
         return [r[0] for r in rows]
 
     async def chunk_records(self, tokens: Iterable[bytes]) -> list[ChunkRecord]:
-        records = []
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            owners: dict[bytes, list[str]] = {}
-            for token, account in await self._all(
-                    f"SELECT token, account_id FROM account_chunks WHERE token IN ({marks})",
-                    batch):
-                owners.setdefault(token, []).append(account)
-            for token, plain, stored, created in await self._all(
-                    "SELECT token, plain_length, stored_length, created_at FROM chunks "
-                    f"WHERE token IN ({marks})", batch):
-                records.append(ChunkRecord(token, plain, stored, created,
-                                           tuple(sorted(owners.get(token, ())))))
-        return records
+        tokens = list(set(tokens))
+        owners: dict[bytes, list[str]] = {}
+        for token, account in await self._all_in(sql.CHUNK_OWNERS, tokens):
+            owners.setdefault(token, []).append(account)
+        return [ChunkRecord(token, plain, stored, created, tuple(sorted(owners.get(token, ()))))
+                for token, plain, stored, created in await self._all_in(sql.CHUNK_ROWS, tokens)]
 
     async def delete_chunk_rows(self, tokens: Iterable[bytes]) -> None:
         """Forget chunks: no account may reference them, FindMissingChunks says missing."""
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            await self.conn.execute(f"DELETE FROM account_chunks WHERE token IN ({marks})", batch)
-            await self.conn.execute(f"DELETE FROM chunks WHERE token IN ({marks})", batch)
+        tokens = list(set(tokens))
+        await self._execute_in(sql.FORGET_OWNERS, tokens)
+        await self._execute_in(sql.FORGET_CHUNKS, tokens)
 
     async def restore_chunk_rows(self, records: Iterable[ChunkRecord]) -> None:
         records = list(records)
@@ -113,16 +104,7 @@ class MaintenanceQueries(SqliteQueries):
 
     async def token_uses(self, tokens: Iterable[bytes]) -> list[TokenUse]:
         """Every block row pointing at one of `tokens`, with the version of the next row."""
-        uses = []
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(
-                "SELECT b.token, b.vid, b.chunk_index, b.version, (SELECT MIN(n.version) "
-                "FROM blocks n WHERE n.vid = b.vid AND n.chunk_index = b.chunk_index AND "
-                f"n.version > b.version) FROM blocks b WHERE b.token IN ({marks}) "
-                "ORDER BY b.vid, b.chunk_index, b.version", batch)
-            uses += [TokenUse(*r) for r in rows]
-        return uses
+        return [TokenUse(*r) for r in await self._all_in(sql.TOKEN_USES, list(set(tokens)))]
 
     async def live_clones(self, snapshot_id: str) -> list[Volume]:
         rows = await self._all(sql.LIVE_CLONES, (snapshot_id,))

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from manifest.models import ActiveOperation
 from manifest import statements as sql
-from manifest.sqlite_common import SqliteQueries, _batches
+from manifest.sqlite_common import SqliteQueries
 
 
 class OperationQueries(SqliteQueries):
@@ -21,10 +21,8 @@ class OperationQueries(SqliteQueries):
                                  op.started_at, op.expires_at))
 
     async def end_operations(self, op_ids: Iterable[str]) -> None:
-        for batch in _batches(list(op_ids)):
-            marks = ",".join("?" * len(batch))
-            await self.conn.execute(f"DELETE FROM active_operations WHERE op_id IN ({marks})",
-                                    batch)
+        await self._execute_in("DELETE FROM active_operations WHERE op_id {one_of}",
+                               list(op_ids))
 
     async def renew_operations(self, holder: str, expires_at: float) -> int:
         """Push back the expiry of every row of `holder`; a purged row stays gone."""
@@ -41,13 +39,9 @@ class OperationQueries(SqliteQueries):
 
     async def released_since(self, tokens: Iterable[bytes], since: float) -> set[bytes]:
         """The subset of `tokens` that lost a block row by an overwrite at or after `since`."""
-        found: set[bytes] = set()
-        for batch in _batches(list(set(tokens))):
-            marks = ",".join("?" * len(batch))
-            rows = await self._all(f"SELECT token FROM chunk_releases WHERE released_at >= ? "
-                                   f"AND token IN ({marks})", (since, *batch))
-            found.update(r[0] for r in rows)
-        return found
+        rows = await self._all_in("SELECT token FROM chunk_releases WHERE released_at >= ? "
+                                  "AND token {one_of}", list(set(tokens)), (since,))
+        return {r[0] for r in rows}
 
     async def prune_releases(self, before: float) -> int:
         await self.conn.execute(sql.PRUNE_RELEASES, (before,))

@@ -97,6 +97,21 @@ REFERENCED_TOKENS_AFTER = Sql("SELECT DISTINCT token FROM blocks WHERE token > ?
                               "ORDER BY token LIMIT ?")
 CHUNK_TOKENS_AFTER = Sql("SELECT token FROM chunks WHERE token > ? ORDER BY token LIMIT ?")
 
+# -- over a set of tokens: `{one_of}` is each engine's "is one of these" ----------------
+# SQLite binds `IN (?, ...)` a batch at a time (SqliteQueries._all_in), PostgreSQL one
+# array parameter, `= ANY($1::bytea[])` (postgres_common.any_token). Plain templates,
+# not `Sql`: their placeholders are the engine's own.
+CHUNK_LENGTHS = "SELECT token, plain_length FROM chunks WHERE token {one_of}"
+CHUNK_OWNERS = "SELECT token, account_id FROM account_chunks WHERE token {one_of}"
+CHUNK_ROWS = ("SELECT token, plain_length, stored_length, created_at FROM chunks "
+              "WHERE token {one_of}")
+TOKEN_USES = ("SELECT b.token, b.vid, b.chunk_index, b.version, (SELECT MIN(n.version) "
+              "FROM blocks n WHERE n.vid = b.vid AND n.chunk_index = b.chunk_index AND "
+              "n.version > b.version) FROM blocks b WHERE b.token {one_of} "
+              "ORDER BY b.vid, b.chunk_index, b.version")
+FORGET_OWNERS = "DELETE FROM account_chunks WHERE token {one_of}"
+FORGET_CHUNKS = "DELETE FROM chunks WHERE token {one_of}"
+
 # -- the GC lease ------------------------------------------------------------------------
 GC_LEASE = Sql("SELECT holder, expires_at FROM gc_lease WHERE name = ?")
 DROP_GC_LEASE = Sql("DELETE FROM gc_lease WHERE name = ? AND holder = ?")

@@ -167,6 +167,31 @@ async def test_chunk_rows_deleted_and_restored(store):
         assert await tx.chunk_records([token(1)]) == saved
 
 
+async def test_sets_larger_than_a_batch_are_answered_whole(store):
+    # SQLite binds a set as `IN (?, ...)` in batches of 500 (manifest/sqlite_common.py),
+    # PostgreSQL as one array: either way every member counts, once.
+    a = await new_account(store)
+    vol = await new_volume(store, a)
+    many = [token(n) for n in range(1234)]
+    mine = many[::2]
+    async with store.write() as tx:
+        await tx.record_chunks([(t, n + 1, n + 1) for n, t in enumerate(many)], T0)
+        await tx.add_account_tokens(a.account_id, mine)
+        await tx.upsert_blocks(vol.vid, 1, [(n, t) for n, t in enumerate(many)])
+    async with store.read() as tx:
+        assert await tx.tokens_known(a.account_id, many) == set(mine)
+        lengths = await tx.chunk_lengths(many + many[:10])
+        assert lengths == {t: n + 1 for n, t in enumerate(many)}
+        assert {r.token for r in await tx.chunk_records(many)} == set(many)
+        assert len(await tx.token_uses(many)) == len(many)
+        rows = await tx.newest_at(vol.vid, 1, list(range(1234)))
+        assert [r.chunk_index for r in rows] == list(range(1234)), "in index order"
+    async with store.write() as tx:
+        await tx.delete_chunk_rows(many)
+        assert await tx.chunk_lengths(many) == {}
+        assert await tx.tokens_known(a.account_id, many) == set()
+
+
 async def test_referenced_tokens_and_uses(store):
     a = await new_account(store)
     vol = await new_volume(store, a)
