@@ -1,4 +1,9 @@
-"""Re-reading a stored chunk and moving it aside if it rotted, for any backend."""
+"""Re-reading a stored chunk and moving it aside if it rotted, for any backend.
+
+Owns `recheck`, which GC and verify use to settle a chunk in doubt. Rule: a copy that
+fails verification is quarantined, never deleted, so the next put of that data stores it
+afresh instead of deduplicating against rot, and the bad bytes stay for inspection.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""Checks shared by every backend, so "verify on read" means the same thing everywhere."""
+"""Checks shared by every backend, so "verify on read" means the same thing everywhere.
+
+Owns token and put validation, the bounds on lengths a header may claim, and
+`verified_chunk`, the decode-and-BLAKE3 check of a stored payload. Rules: no backend
+hands out bytes that did not pass `verified_chunk`; every backend reports a failure as
+the same `ChunkCorrupt`, naming the chunk; a token is checked before it becomes a file
+name or object key.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""JSON form of domain records, for idempotency results."""
+"""JSON form of domain records, for idempotency results.
+
+Owns the encoding of a create's result (`Volume`, `Snapshot`) stored with its
+idempotency key. Rule: a record decoded is equal to the one encoded, so a retried create
+answers exactly what the first one did.
+"""
 
 from __future__ import annotations
 

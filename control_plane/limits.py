@@ -1,4 +1,10 @@
-"""Validation of control-plane request fields; every failure names the field and value."""
+"""Validation of control-plane request fields; every failure names the field and value.
+
+Owns the bounds of volume and chunk sizes, progress, idempotency keys, labels and
+descriptions. Rules: checked before any transaction starts; a failure is a domain error
+(`InvalidVolumeSize`, `InvalidChunkSize`, ...) whose message names the field, the value
+and the bound.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""The volume-lease RPCs of `ControlPlaneService` (mixed into ControlPlaneServicer)."""
+"""The volume-lease RPCs of `ControlPlaneService` (mixed into ControlPlaneServicer).
+
+Owns AcquireVolumeLease, RenewVolumeLease, ReleaseVolumeLease and the `VolumeLease`
+message. Rule: as every servicer method, validate, call the domain (control_plane/
+leases.py decides who holds a volume), convert.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""The snapshot-sharing RPCs of `ControlPlaneService` (mixed into ControlPlaneServicer)."""
+"""The snapshot-sharing RPCs of `ControlPlaneService` (mixed into ControlPlaneServicer).
+
+Owns ShareSnapshot, UnshareSnapshot, ListSnapshotShares and the `SnapshotShare` message.
+Rule: as every servicer method, validate, call the domain (control_plane/sharing.py
+decides who may share what), convert.
+"""
 
 from __future__ import annotations
 

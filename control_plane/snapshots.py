@@ -1,4 +1,11 @@
-"""Snapshots: point-in-time and upload snapshots, progress, completion order, delete."""
+"""Snapshots: point-in-time and upload snapshots, progress, completion order, delete.
+
+Owns `Snapshots`, the domain object behind the snapshot RPCs. Rules: every lookup is
+scoped to the caller's account (a snapshot shared with it is visible, never changeable);
+a snapshot completes only in version order (manifest/ordering.py); the pending cap per
+account is checked in the create's own write transaction; a snapshot clones still read
+through is not deleted.
+"""
 
 from __future__ import annotations
 

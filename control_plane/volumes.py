@@ -1,4 +1,9 @@
-"""Volumes: create (blank or cloned from a snapshot), get, list, delete."""
+"""Volumes: create (blank or cloned from a snapshot), get, list, delete.
+
+Owns `Volumes`, the domain object behind the volume RPCs. Rules: every lookup is scoped
+to the caller's account; creates are idempotent by key (control_plane/idempotency.py);
+a delete is soft (the volume disappears, its snapshots stay readable).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""Checking and preparing uploaded blocks; `prepare_batch` runs in a worker thread."""
+"""Checking and preparing uploaded blocks; `prepare_batch` runs in a worker thread.
+
+Owns the shape checks of an upload block (range, alignment, length, duplicates,
+compression, checksum size) and its preparation (decode, BLAKE3, all-zero detection,
+storage form). Rules: a block's BLAKE3 is verified against its plain bytes before
+anything is stored; a failure is a domain error naming the block's offset and the
+volume or snapshot.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Builds the data plane for services/server.py: chunk store, worker threads, servicer."""
+"""Builds the data plane for services/server.py: chunk store, worker threads, servicer.
+
+Owns the assembly of one data plane and its close. Rule: the chunk-store wrappers are
+not chosen here; services/server.py passes `stack`, so they are stacked in one place.
+"""
 
 from __future__ import annotations
 
