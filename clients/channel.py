@@ -1,8 +1,10 @@
 """gRPC channel construction: message limits, TLS and the bearer token.
 
-Blocks are up to 4 MiB of chunk data plus framing, and a page of a listing can be large,
-so the default 4 MiB receive limit of gRPC would reject legitimate messages; 16 MiB leaves
-room without letting a broken peer make us buffer without bound.
+Owns the channel options every client uses and the per-call authorization metadata.
+Rules: blocks are up to 4 MiB of chunk data plus framing, and a page of a listing can be
+large, so the default 4 MiB receive limit of gRPC would reject legitimate messages; 16 MiB
+leaves room without letting a broken peer make us buffer without bound. A client
+certificate only goes with TLS, and its key with it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""ControlPlaneService methods of `AsyncClient` (volumes, snapshots, progress)."""
+"""ControlPlaneService methods of `AsyncClient` (volumes, snapshots, progress).
+
+Owns the client side of the control-plane RPCs and their idempotency keys. Rule: every
+create carries an idempotency key (a random one if the caller gives none), so the retry
+policy may resend it safely.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Stable exit codes of the client CLI, so scripts can branch without parsing stderr."""
+"""Stable exit codes of the client CLI, so scripts can branch without parsing stderr.
+
+Owns `ExitCode`, the status-code -> exit-code table and the help epilog that lists them.
+Rules: a code, once documented, keeps its meaning; every status maps to one code, and
+one not in the table is UNEXPECTED (1), never OK.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""What the facade's domain code returns: plain records the routes turn into JSON."""
+"""What the facade's domain code returns: plain records the routes turn into JSON.
+
+Owns `ListedBlock`, `ChangedBlock`, `BlockPage`, `BlockData` and the GiB size rule.
+Rule: no aiohttp or JSON here; the routes (ebs_facade/routes*.py) convert at the edge.
+"""
 
 from __future__ import annotations
 

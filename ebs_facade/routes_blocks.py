@@ -1,5 +1,10 @@
 """EBS direct block operations as aiohttp handlers: PutSnapshotBlock, GetSnapshotBlock,
-ListSnapshotBlocks, ListChangedBlocks (parse, call the domain, convert)."""
+ListSnapshotBlocks, ListChangedBlocks.
+
+Owns the parsing and conversion of the block operations. Rule: as every handler, parse,
+call the domain (ebs_facade/blocks.py, listing.py), convert; errors go to the one EBS
+error table (ebs_facade/errors.py).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Argument types shared by command modules (argparse turns ValueError into exit code 2)."""
+"""Argument types shared by command modules (argparse turns ValueError into exit code 2).
+
+Owns the parsing of sizes, labels and the progress flag, and the option-group helper.
+Rule: a bad value raises ValueError naming it, so every command reports it the same way.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""`blockstore diff BASE TARGET`: the chunks that differ between two snapshots."""
+"""`blockstore diff BASE TARGET`: the chunks that differ between two snapshots.
+
+Owns the command's flags and its output. Rule: a command module parses, calls the
+client library, renders (clients/render.py); what differs is the service's answer
+(ListChangedBlocks), never recomputed here.
+"""
 
 from __future__ import annotations
 

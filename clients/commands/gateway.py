@@ -1,4 +1,8 @@
-"""`blockstore gateway`: serve a volume as a disk over NBD (see clients.gateway)."""
+"""`blockstore gateway`: serve a volume as a disk over NBD (see clients.gateway).
+
+Owns the command's flags and their defaults (cache directory, intervals). Rule: it only
+parses and hands over; clients/gateway/run.py assembles and runs the gateway.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""`blockstore snapshot share|unshare|shares`: who else may use a snapshot."""
+"""`blockstore snapshot share|unshare|shares`: who else may use a snapshot.
+
+Owns the sharing subcommands' flags and output. Rule: a command module parses, calls the
+client library (clients/sharing.py), renders; the owner-only rules are the service's.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""`blockstore snapshot create|get|list|progress|delete|share|unshare|shares`."""
+"""`blockstore snapshot create|get|list|progress|delete|share|unshare|shares`.
+
+Owns the snapshot subcommands' flags and output (sharing: clients/commands/sharing.py).
+Rule: a command module parses, calls the client library, renders (clients/render.py).
+"""
 
 from __future__ import annotations
 

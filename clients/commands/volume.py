@@ -1,4 +1,8 @@
-"""`blockstore volume create|get|list|delete`."""
+"""`blockstore volume create|get|list|delete`.
+
+Owns the volume subcommands' flags and output. Rule: a command module parses, calls the
+client library, renders (clients/render.py).
+"""
 
 from __future__ import annotations
 
