@@ -8,20 +8,12 @@ import time
 
 import pytest
 
-from chunkstore import Compression, LocalChunkStore, blake3_token
+from chunkstore import Compression, blake3_token
 from services.gc import GcConfig, collect_garbage
 from services.lease import LEASE_NAME, LeaseBusy, maintenance_lease
-from tests.gc.manifest_builder import ACCOUNT, open_store, volume, write
+from tests.gc.manifest_builder import ACCOUNT, volume, write
 
 HOUR = 3600
-
-
-@pytest.fixture
-async def stores(tmp_path):
-    store = await open_store(tmp_path)
-    chunks = LocalChunkStore(tmp_path / "chunks", fsync=False)
-    yield store, chunks
-    await store.close()
 
 
 async def put(store, chunks, data: bytes, *, age: float = 0, record: bool = True) -> bytes:

@@ -8,25 +8,14 @@ from __future__ import annotations
 import socket
 import time
 
-import pytest
-
-from chunkstore import LocalChunkStore
 from data_plane.operations import Operations
 from manifest import ActiveOperation
 from services.gc import GcConfig, collect_garbage
-from tests.gc.manifest_builder import (compact, delete_snapshot, open_store, rows, snapshot,
-                                       volume, write)
+from tests.gc.manifest_builder import (compact, delete_snapshot, rows, snapshot, volume,
+                                       write)
 from tests.gc.test_sweep import HOUR, known, put
 
 GRACE_0 = GcConfig(grace_s=0)
-
-
-@pytest.fixture
-async def stores(tmp_path):
-    store = await open_store(tmp_path)
-    chunks = LocalChunkStore(tmp_path / "chunks", fsync=False)
-    yield store, chunks
-    await store.close()
 
 
 async def record(store, *, started: float, expires: float, holder: str = "",

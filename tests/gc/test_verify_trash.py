@@ -4,20 +4,10 @@ chunk directory, in-process)."""
 
 from __future__ import annotations
 
-import pytest
-
-from chunkstore import LocalChunkStore
 from chunkstore.fileformat import TRASH_PREFIX
 from services.verify import VerifyConfig, verify_store
-from tests.gc.manifest_builder import open_store, volume, write
+from tests.gc.manifest_builder import volume, write
 from tests.gc.test_sweep import known, put
-
-
-@pytest.fixture
-async def stores(tmp_path):
-    store = await open_store(tmp_path)
-    yield store, LocalChunkStore(tmp_path / "chunks")
-    await store.close()
 
 
 async def test_verify_restores_a_referenced_chunk_left_under_its_trash_name(stores):
