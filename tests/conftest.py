@@ -6,6 +6,8 @@
 - `cp` / `dp`: grpc.aio stubs of both services with the account's bearer token.
 - `other_account`, `other_cp`, `other_dp`: a second account on the same server, for
   isolation tests.
+- `manifest_url`: a fresh manifest database once per backend (SQLite, PostgreSQL), for
+  the suites whose meaning must hold on both (tests/manifest, tests/scale).
 
 Under pytest-xdist (`scripts/test.sh -n 2 --dist loadfile`) the hooks at the end carry the
 hostile suite's tally of examples from the workers to the summary.
@@ -74,6 +76,14 @@ def backend_server(tmp_path_factory, request):
     proc = start_server(tmp_path_factory, request, request.param)
     yield proc
     proc.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def manifest_url(request, tmp_path):
+    """A fresh manifest database's URL, once per backend (a sync fixture: the session's
+    PostgreSQL cluster is started with asyncio.run)."""
+    cluster = request.getfixturevalue("pg_cluster") if request.param == "postgresql" else None
+    return db_url(request.param, tmp_path, cluster)
 
 
 @pytest.fixture(params=["sqlite+dir", "pg+s3"])
