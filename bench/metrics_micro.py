@@ -31,6 +31,7 @@ from services.observed_calls import RpcCall
 
 class _Details:
     method = "/blockstore.v1.DataPlaneService/UploadBlocks"
+    invocation_metadata = ()
 
 
 async def _best(call, n: int, blocks: int = 9) -> float:

@@ -28,17 +28,26 @@ import grpc
 from services.handlers import final_code, items_of, result_of, rewrap
 
 
-class RpcCall:
-    """One call as every observer sees it; `code` and `seconds` are set when it ends."""
+PROPAGATION_HEADERS = ("traceparent", "tracestate", "baggage")
 
-    __slots__ = ("method", "service", "name", "details", "bytes_in", "bytes_out",
+
+class RpcCall:
+    """One call as every observer sees it; `code` and `seconds` are set when it ends.
+    Observers get no metadata but the trace propagation headers: the rest holds the
+    bearer token, which no log line, metric or span may carry."""
+
+    __slots__ = ("method", "service", "name", "_metadata", "bytes_in", "bytes_out",
                  "started", "code", "seconds")
 
     def __init__(self, details: Any) -> None:
-        self.details, self.method = details, details.method.lstrip("/")
+        self.method, self._metadata = details.method.lstrip("/"), details.invocation_metadata
         self.service, _, self.name = self.method.rpartition("/")   # full service name
         self.bytes_in = self.bytes_out = 0
         self.started, self.code, self.seconds = perf_counter(), grpc.StatusCode.OK, 0.0
+
+    def trace_headers(self) -> dict[str, str]:
+        """The caller's W3C trace context (`traceparent`, `tracestate`, `baggage`)."""
+        return {k: v for k, v in self._metadata or () if k in PROPAGATION_HEADERS}
 
 
 class CallWatch(Protocol):

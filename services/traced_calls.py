@@ -42,12 +42,9 @@ class CallTracing:
 
 class _CallSpan:
     def __init__(self, tracer: trace.Tracer, call: RpcCall) -> None:
-        # Only the propagation headers are handed over: the rest of the metadata holds
-        # the bearer token, which must reach no exporter.
-        carrier = {k: v for k, v in call.details.invocation_metadata or ()
-                   if k in ("traceparent", "tracestate", "baggage")}
         self.span = tracer.start_span(
-            call.method, context=propagate.extract(carrier), kind=trace.SpanKind.SERVER,
+            call.method, context=propagate.extract(call.trace_headers()),
+            kind=trace.SpanKind.SERVER,
             attributes={"rpc.system": "grpc", "rpc.service": call.service,
                         "rpc.method": call.name})
 

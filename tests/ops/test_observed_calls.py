@@ -46,6 +46,7 @@ class _Watch:
     def ended(self, call) -> None:
         self.calls.append((call.method, call.code.name, call.bytes_in, call.bytes_out,
                            call.seconds, self.replies))
+        self.headers = call.trace_headers()
 
 
 class _ScopedWatch(_Watch):
@@ -66,7 +67,10 @@ class Heard:
         self.kind, self.skip = kind, skip
 
     def watch(self, call) -> _Watch | None:
-        return None if call.name in self.skip else self.kind(self.calls)
+        if call.name in self.skip:
+            return None
+        self.last = self.kind(self.calls)
+        return self.last
 
 
 @pytest.fixture
@@ -116,6 +120,16 @@ async def test_every_observer_hears_every_call_once_with_the_same_figures(probe)
     assert scoped.calls == heard.calls, "one measuring: every observer gets the same figures"
     assert skipping.calls == [heard.calls[0], heard.calls[2]], \
         "an observer that left a call alone hears nothing of it"
+
+
+async def test_observers_see_the_trace_headers_and_no_other_metadata(probe):
+    (say_rpc, _), (heard, _, _) = probe
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    await say_rpc(StringValue(value="hi"), metadata=(
+        ("authorization", "Bearer bst_secret"), ("traceparent", parent),
+        ("x-other", "value")))
+    assert heard.last.headers == {"traceparent": parent}, \
+        "the bearer token (and any other metadata) never reaches an observer"
 
 
 async def test_a_stream_the_client_cancels_ends_once_as_cancelled(probe):
