@@ -43,14 +43,14 @@ def https_server(tmp_path_factory, pki, mutual: bool):
 def tls_server(tmp_path_factory, pki):
     proc = https_server(tmp_path_factory, pki, mutual=False)
     yield proc
-    proc.stop()
+    assert proc.stop() == 0, "a clean stop with TLS connections open:\n" + "".join(proc.output)
 
 
 @pytest.fixture(scope="module")
 def mtls_server(tmp_path_factory, pki):
     proc = https_server(tmp_path_factory, pki, mutual=True)
     yield proc
-    proc.stop()
+    assert proc.stop() == 0, "a clean stop with TLS connections open:\n" + "".join(proc.output)
 
 
 def ebs(server, verify, client_cert=None):
