@@ -4,11 +4,11 @@ EBS clients (botocore's `ebs` model) read the error type from the `x-amzn-ErrorT
 header and `Message` / `Reason` from the JSON body. Domain errors of the planes keep
 their meaning: another account's snapshot is ResourceNotFoundException exactly like a
 missing one unless it is shared with the caller (then a read-out without allow_export,
-or any change, is AccessDeniedException), bad input is ValidationException with a Reason, a state conflict is
-ConflictException, a limit is RequestThrottledException (which clients retry), and
-anything else is InternalServerException whose message names no server path (the
-wiring passes in services/faults.py's `domain_error`, which the gRPC edge uses too). The
-few errors only this facade raises are defined here.
+or any change, is AccessDeniedException), bad input is ValidationException with a
+Reason, a state conflict is ConflictException, a limit is RequestThrottledException
+(which clients retry), and anything else is InternalServerException whose message
+names no server path (the wiring passes in services/faults.py's `domain_error`, which
+the gRPC edge uses too). The few errors only this facade raises are defined here.
 """
 
 from __future__ import annotations
