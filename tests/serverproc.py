@@ -67,6 +67,41 @@ def create_account_cli(name: str, *, data_dir: Path | None = None,
     return json.loads(out)
 
 
+def read_until(proc: subprocess.Popen, output: list[str], marker: str,
+               timeout: float) -> str | None:
+    """Keep every line `proc` prints in `output` (a reader thread, for its whole life)
+    until one holds `marker`; the rest of that line, or None if the process exited or
+    `timeout` seconds passed first."""
+    ready, found = threading.Event(), []
+
+    def pump() -> None:
+        assert proc.stdout
+        for line in proc.stdout:
+            output.append(line)
+            if marker in line and not ready.is_set():
+                found.append(line.rsplit(marker, 1)[1])
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not ready.wait(0.05):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return None
+    return found[0]
+
+
+def stop_process(proc: subprocess.Popen | None, sig: int, timeout: float) -> int | None:
+    """Send `sig` and wait for the exit status; SIGKILL if it does not come in `timeout`."""
+    if not proc or proc.poll() is not None:
+        return proc.returncode if proc else None
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout)
+
+
 @dataclass
 class ServerProcess:
     """One running server process; `address` is HOST:PORT on loopback."""
@@ -84,33 +119,15 @@ class ServerProcess:
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, cwd=REPO,
                                      env={**os.environ, **(self.env or {})})
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.proc and self.proc.stdout
-            for line in self.proc.stdout:
-                self.output.append(line)
-                if "listening on " in line and not ready.is_set():
-                    self.address = line.rsplit("listening on ", 1)[1].split()[0]
-                    ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not ready.wait(0.05):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("server did not start:\n" + "".join(self.output))
+        rest = read_until(self.proc, self.output, "listening on ", timeout)
+        if rest is None:
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "".join(self.output))
+        self.address = rest.split()[0]
         return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout)
+        return stop_process(self.proc, sig, timeout)
 
     def kill9(self) -> None:
         self.stop(signal.SIGKILL)

@@ -8,15 +8,14 @@ import os
 import signal
 import socket
 import subprocess
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.serverproc import BLOCKSTORE, REPO, create_account, serve
+from tests.serverproc import (BLOCKSTORE, REPO, create_account, read_until, serve,
+                              stop_process)
 
 CHUNK = 64 << 10
 
@@ -53,21 +52,11 @@ class Gateway:
         self.proc = subprocess.Popen([*BLOCKSTORE, "gateway", *self.args], env=self.env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, cwd=REPO)
-        ready = threading.Event()
-
-        def pump() -> None:
-            for line in self.proc.stdout:
-                self.output.append(line)
-                if "gateway serving " in line:
-                    self.uri = line.rsplit("gateway serving ", 1)[1].strip()
-                    ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not ready.wait(0.05):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop(signal.SIGKILL)
-                raise RuntimeError("gateway did not start:\n" + "".join(self.output))
+        rest = read_until(self.proc, self.output, "gateway serving ", timeout)
+        if rest is None:
+            self.stop(signal.SIGKILL)
+            raise RuntimeError("gateway did not start:\n" + "".join(self.output))
+        self.uri = rest.strip()
         return self
 
     @property
@@ -79,14 +68,7 @@ class Gateway:
         return self.proc.wait(timeout)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int | None:
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout)
+        return stop_process(self.proc, sig, timeout)
 
 
 @pytest.fixture(scope="module")
