@@ -1,7 +1,8 @@
 """Domain errors shared by every layer below the gRPC edge.
 
-Each error knows its `reason` (the `google.rpc.ErrorInfo.reason` of docs/design.md) and a
-message that names the object, but nothing of gRPC: `services.errors` holds the one
+Owns `BlockstoreError` and every domain error class. Rules: each error knows its
+`reason` (the `google.rpc.ErrorInfo.reason` of docs/design.md) and a message that names
+the object and no server path, but nothing of gRPC: `services.errors` holds the one
 table that maps these classes to status codes. `metadata` ends up in
 `ErrorInfo.metadata` (for example the offset of a block that failed its checksum).
 """

@@ -1,6 +1,10 @@
 """Names of the processes that hold something in the manifest (the maintenance lease,
 active operations): "host:pid:nonce", so that a holder which died on this host can be
-recognised at once instead of waiting for its expiry."""
+recognised at once instead of waiting for its expiry.
+
+Owns `new_holder` and `holder_is_dead`. Rule: only a holder of this host is judged dead
+at once (its pid is gone); one of another host is left to its expiry.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """`put_each`: `put_many` for a backend whose puts share nothing (memory, S3).
 
+Owns `put_each`. Rule: a batch fails as a whole and leaves no put running.
+
 The puts of a batch run side by side; if one fails the others are cancelled and awaited
 before the error propagates, so no put of a failed batch keeps running unseen.
 """

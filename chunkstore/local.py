@@ -1,5 +1,9 @@
 """`LocalChunkStore`: chunk files in a local (or shared POSIX) directory.
 
+Owns `LocalChunkStore`. Rules: a chunk file appears under its name only complete (a temp
+file, fsynced unless `fsync` is off, then renamed); nothing is handed out before its
+BLAKE3 matches; the event loop never blocks on disk or CPU work.
+
 Every blocking call, hash and (de)compression runs in an executor: the data plane serves
 many streams on one event loop, and blake3, zstandard and file I/O release the GIL, so
 threads give real parallelism. Layout and insert protocol: `fileformat.py`, `local_io.py`.

@@ -1,5 +1,8 @@
 """`MemoryChunkStore`: a real in-memory backend with the local backend's semantics.
 
+Owns `MemoryChunkStore`. Rule: the local backend's semantics exactly (it runs the same
+conformance suite, tests/chunkstore/test_conformance.py), only without a disk.
+
 Used by fast tests of the layers above, so it verifies on read exactly like the disk
 backend and keeps a last-seen time per chunk from an injectable clock. All mutations
 happen between awaits on one event loop, which makes each of them atomic.

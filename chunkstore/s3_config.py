@@ -1,6 +1,9 @@
 """`--chunks s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION]`, parsed and
 checked when built; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
+Owns `S3Config`, the parsing and checks of an `s3://` URL. Rule: a bad URL fails when
+parsed, naming what is wrong; credentials come only from the environment, never the URL.
+
 Object layout under PREFIX (the same bytes as the local backend's files, fileformat.py):
     chunks/ab/cd/<64 hex>       a chunk: 24-byte header + payload (user metadata `seen`)
     seen/ab/cd/<64 hex>         its last dedup hit or touch (text, Unix seconds), see s3.py

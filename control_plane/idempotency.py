@@ -1,5 +1,8 @@
 """Idempotent creates.
 
+Owns `run_once` and request fingerprints. Rule: one key, one resource, one answer; the
+same key with a different request is refused, not answered with the first result.
+
 The key, the request's fingerprint and the first result are stored in the same write
 transaction that creates the resource. Writer transactions are serialized
 (`BEGIN IMMEDIATE`), so of many concurrent requests with one key exactly one runs the

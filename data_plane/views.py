@@ -1,5 +1,8 @@
 """What a read or write addresses: a volume or snapshot, its lineage and its rows.
 
+Owns `View` and the lineage walk. Rule: reads and listings resolve rows only through
+here, so every one of them sees the same chunk at the same version.
+
 A read of volume V at version v sees, per chunk, V's newest row with version <= v,
 else the newest row of V's source snapshot's volume at the source's version, and so
 on down the clone chain (`LineageLevel`s, nearest first).

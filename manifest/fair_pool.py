@@ -1,5 +1,8 @@
 """A first-come, first-served pool of read connections.
 
+Owns `FairPool`. Rule: a returned connection goes to the longest waiter first, never
+to the task that returned it.
+
 Why not an `asyncio.Queue`: a task that puts a connection back and at once asks for
 one again takes it before the waiter that `put` woke gets to run (the queue is not
 empty when it looks), and that waiter goes to the back of the line. A few calls that

@@ -1,5 +1,9 @@
 """Account-scoped lookups both planes share: a missing object is a NOT_FOUND domain error.
 
+Owns `require_volume`, `require_snapshot` and `visible_snapshot`. Rules: every lookup
+is scoped to the caller's account; what it cannot see is NOT_FOUND, never a hint that it
+exists.
+
 A snapshot another account shared with the caller is visible (`visible_snapshot`) but not
 the caller's: every lookup for a change (`require_snapshot`) answers PERMISSION_DENIED
 NOT_OWNER for it, and NOT_FOUND for anything the caller can not see at all.

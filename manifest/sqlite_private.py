@@ -1,5 +1,8 @@
 """The SQLite manifest file is private to its owner (mode 0600).
 
+Owns `make_private`. Rule: the file and its -wal and -shm files are readable by their
+owner only, from the moment the file exists.
+
 It holds the SigV4 secret access keys as issued (a SigV4 verifier needs the secret
 itself; docs/ebs.md), so no other local user may read it. A new file is created 0600
 before SQLite opens it (SQLite gives its -wal and -shm files the database's mode); an

@@ -1,11 +1,14 @@
 """`blockstore gc` and `blockstore verify`: chunk maintenance against the stores directly.
 
+Owns the two commands' flags, their runs and their output; the rules are below.
+
     blockstore gc (--data-dir DIR | --db URL --chunks URL) [--grace SECONDS] [--json]
     blockstore verify (--data-dir DIR | --db URL --chunks URL) [--no-repair] [--json]
     (both also take --metrics-file FILE: the run's figures for a textfile collector)
 
 Both may run while servers use the same stores. Both first check that the chunk store
-belongs to the manifest (services/identity.py) and refuse to touch either otherwise.
+belongs to the manifest (services/identity.py, `_on_partner_stores`) and refuse to touch
+either otherwise.
 `verify` exits 1 when it found anything wrong (0 when clean); both exit 2 on usage
 errors, a busy lease or a refused store pairing.
 """

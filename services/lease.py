@@ -1,5 +1,7 @@
 """A lease in the manifest database: one chunk-maintenance run (gc, verify) at a time.
 
+Owns `maintenance_lease`, `Lease`, `LeaseBusy` and `LeaseLost`.
+
 Several processes may share one database and chunk store (several data planes, a cron
 `blockstore gc`, an operator's `blockstore verify`). Two GC runs at once would still be
 safe (every sweep decision is re-checked), but they would double the I/O, and a verify

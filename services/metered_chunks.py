@@ -1,9 +1,9 @@
 """`MeteredChunkStore`: times every `ChunkStore` call by backend and operation.
 
-Why a wrapper (as bb-storage's metrics blob access): the planes, GC and verify call the
-store in many places; measuring here, stacked once in services/server.py, covers them all
-and keeps the domain code free of metrics. It changes nothing it passes through: same
-arguments, same results, same errors (a call that raises is counted in
+Owns `MeteredChunkStore`. Why a wrapper (as bb-storage's metrics blob access): the
+planes, GC and verify call the store in many places; measuring here, stacked once in
+services/server.py, covers them all and keeps the domain code free of metrics. Rule: it
+changes nothing it passes through: same arguments, same results, same errors (a call that raises is counted in
 `blockstore_chunk_store_errors_total` and timed like the others).
 """
 
