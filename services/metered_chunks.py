@@ -3,8 +3,9 @@
 Owns `MeteredChunkStore`. Why a wrapper (as bb-storage's metrics blob access): the
 planes, GC and verify call the store in many places; measuring here, stacked once in
 services/server.py, covers them all and keeps the domain code free of metrics. Rule: it
-changes nothing it passes through: same arguments, same results, same errors (a call that raises is counted in
-`blockstore_chunk_store_errors_total` and timed like the others).
+changes nothing it passes through: same arguments, same results, same errors (a call
+that raises is counted in `blockstore_chunk_store_errors_total` and timed like the
+others).
 """
 
 from __future__ import annotations
