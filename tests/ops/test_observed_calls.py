@@ -1,7 +1,8 @@
-"""`ObservedCalls`, the one interceptor every RPC passes through (services/observed_calls.py),
-on a real grpc.aio server on loopback: each observer hears each call exactly once, with
-the same figures as every other observer; a watch with `enter`/`leave` is current while
-the behavior runs; an observer may leave a call alone."""
+"""`ObservedCalls`, the one interceptor every RPC passes through
+(services/observed_calls.py), on a real grpc.aio server on loopback: each observer hears
+each call exactly once, with the same figures as every other observer; a watch with
+`enter`/`leave` is current while the behavior runs; an observer may leave a call alone;
+observers see the trace headers and no other metadata."""
 
 from __future__ import annotations
 
