@@ -75,3 +75,17 @@ def test_frame_claiming_plain_length_but_inflating_to_100x_is_rejected():
     with pytest.raises(DecodeError):
         decode(Compression.ZSTD, rle_frame(1000, 100_000), 1000)
     assert decode(Compression.ZSTD, rle_frame(1000, 1000), 1000) == b"\0" * 1000
+
+
+def test_a_big_chunk_is_compressed_when_only_part_of_it_compresses():
+    """Big chunks are tried whole only when a sample shrinks (random data is not); the
+    sample spans the chunk, so one compressible quarter is enough to try the whole."""
+    size = 1 << 20
+    noise = os.urandom(size)
+    assert encode(noise) == (Compression.NONE, noise)
+    for quarter in range(4):
+        mixed = bytearray(noise)
+        mixed[quarter * size // 4:(quarter + 1) * size // 4] = (b"text " * size)[:size // 4]
+        compression, frame = encode(bytes(mixed))
+        assert compression is Compression.ZSTD and len(frame) < size * 4 // 5, quarter
+        assert decode(compression, frame, size) == mixed
