@@ -15,14 +15,16 @@ from blockstore.clock import Clock, SystemClock
 
 @dataclass(frozen=True)
 class DataPlaneConfig:
-    # Blocks of one upload stream being hashed/compressed/stored at once: bounds a
-    # stream's memory to about window x (chunk + compressed chunk).
-    upload_window: int = 8
+    # Batches of one upload stream being verified/stored at once: bounds a stream's
+    # memory to about window x batch (plain bytes, plus the wire copy while decoded).
+    upload_window: int = 4
     # Data blocks of one stream are verified, encoded and stored in batches of up to this
     # many plain bytes (at least one block): one worker-thread hop, one account lookup
-    # and one `put_many` per batch instead of per block (64 KiB chunks: 16 a batch). At
-    # 1 MiB chunks and above a batch is one block. The window counts batches.
-    upload_batch_bytes: int = 1 << 20
+    # and one `put_many` per batch instead of per block (64 KiB chunks: 64 a batch, 1 MiB
+    # chunks: 4). A batch only fills while an earlier one of the stream is in flight.
+    # 4 MiB, not 1: at 1 MiB chunks a batch per block spent ~0.4 s of server CPU per GiB
+    # on thread hops and lookups (bench/backup_cpu.py).
+    upload_batch_bytes: int = 4 << 20
     # Chunks read ahead per download stream.
     download_window: int = 8
     # zstd level for data that arrives raw (1-3: fast; stored only when it saves space).
