@@ -1,6 +1,7 @@
 """`DataPlaneService` over gRPC: validate, call the domain, convert. Nothing else.
 
-Owns the RPC methods of the data plane and the message <-> record conversion of blocks.
+Owns the RPC methods of the data plane and the message <-> record conversion of blocks
+(DownloadBlocks yields `BlockOut` records, encoded by data_plane/servicer_wire.py).
 Rules: the work of uploads and downloads is the domain's (data_plane/upload.py,
 download.py); the servicer admits a stream (per-account slots, idle bound, upload
 memory), converts, and lets domain errors reach the one error table (services/errors.py).
@@ -17,7 +18,7 @@ from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
 from data_plane.blocks import BlockIn
-from data_plane.download import BlockOut, Downloader
+from data_plane.download import Downloader
 from data_plane.listing import find_missing, list_blocks, list_changes
 from data_plane.stream_idle import IdleBounded
 from data_plane.stream_slots import StreamSlots
@@ -28,19 +29,12 @@ from data_plane.views import source_view
 
 COMPRESSION_NAME = {pb.COMPRESSION_UNSPECIFIED: "none", pb.COMPRESSION_NONE: "none",
                     pb.COMPRESSION_ZSTD: "zstd"}
-COMPRESSION_PB = {"none": pb.COMPRESSION_NONE, "zstd": pb.COMPRESSION_ZSTD}
 
 
 def block_in(msg: dp.UploadBlock) -> BlockIn:
     return BlockIn(msg.offset, msg.length, msg.checksum,
                    COMPRESSION_NAME.get(msg.compression, f"#{msg.compression}"), msg.data,
                    msg.zero)
-
-
-def block_out(b: BlockOut) -> dp.DownloadBlocksResponse:
-    return dp.DownloadBlocksResponse(offset=b.offset, length=b.length, checksum=b.checksum,
-                                     compression=COMPRESSION_PB[b.compression.value],
-                                     data=b.data, zero=b.zero)
 
 
 async def _not_cancelled(context) -> None:
@@ -134,7 +128,7 @@ class DataPlaneServicer(dp_grpc.DataPlaneServiceServicer):
                 current_account(), request.volume_id, request.snapshot_id, ranges,
                 accept_zstd)) as blocks:
             async for block in blocks:
-                yield block_out(block)
+                yield block             # encoded by servicer_wire.block_wire
 
     async def FindMissingChunks(self, request, context):
         missing = await find_missing(self.store, current_account(), list(request.tokens),

@@ -20,7 +20,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from blockstore.v1 import control_plane_pb2, control_plane_pb2_grpc, data_plane_pb2
-from blockstore.v1 import data_plane_pb2_grpc
 from blockstore.urls import redacted
 from chunkstore.reserve import ReservingChunkStore
 from control_plane.config import ControlPlaneConfig
@@ -104,6 +103,7 @@ def data_plane_config(config: ServerConfig):
 async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
                           store: ManifestStore, closers: list, reserve: SpaceReserve,
                           tracing: Tracing | None, metering: Metering):
+    from data_plane.servicer_wire import add_to_server as add_data_plane_to_server
     from data_plane.wiring import build_data_plane
 
     def stack(chunks):
@@ -114,7 +114,7 @@ async def _add_data_plane(server: grpc.aio.Server, config: ServerConfig,
 
     servicer, close = await build_data_plane(config, store, data_plane_config(config), stack)
     closers.append(close)
-    data_plane_pb2_grpc.add_DataPlaneServiceServicer_to_server(servicer, server)
+    add_data_plane_to_server(servicer, server)
     if config.gc_interval_s > 0:
         closers.append(_start_gc(config, store, metering))
     return servicer
