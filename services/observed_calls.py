@@ -20,6 +20,7 @@ that wants the replies has `sent`. Watches without them cost nothing per message
 from __future__ import annotations
 
 import contextlib
+import functools
 from time import perf_counter
 from typing import Any, AsyncIterator, Callable, Protocol
 
@@ -40,14 +41,21 @@ class RpcCall:
                  "started", "code", "seconds")
 
     def __init__(self, details: Any) -> None:
-        self.method, self._metadata = details.method.lstrip("/"), details.invocation_metadata
-        self.service, _, self.name = self.method.rpartition("/")   # full service name
+        self.method, self.service, self.name = _names(details.method)
+        self._metadata = details.invocation_metadata
         self.bytes_in = self.bytes_out = 0
         self.started, self.code, self.seconds = perf_counter(), grpc.StatusCode.OK, 0.0
 
     def trace_headers(self) -> dict[str, str]:
         """The caller's W3C trace context (`traceparent`, `tracestate`, `baggage`)."""
         return {k: v for k, v in self._metadata or () if k in PROPAGATION_HEADERS}
+
+
+@functools.cache     # bounded: only methods with a handler get here (the method table)
+def _names(path: str) -> tuple[str, str, str]:
+    """"/pkg.Service/Method" -> ("pkg.Service/Method", "pkg.Service", "Method")."""
+    method = path.lstrip("/")
+    return method, *method.rpartition("/")[::2]
 
 
 class CallWatch(Protocol):
@@ -103,10 +111,16 @@ class _Observed:
         return deserialize, serialize
 
     def _begin(self) -> None:
-        watches = (observer.watch(self.call) for observer in self.observers)
-        self.watches = [watch for watch in watches if watch is not None]
-        self.senders = [watch.sent for watch in self.watches if hasattr(watch, "sent")]
-        scoped = [watch for watch in self.watches if hasattr(watch, "enter")]
+        scoped = []
+        for observer in self.observers:          # one pass: this runs for every call
+            watch = observer.watch(self.call)
+            if watch is None:
+                continue
+            self.watches.append(watch)
+            if hasattr(watch, "sent"):
+                self.senders.append(watch.sent)
+            if hasattr(watch, "enter"):
+                scoped.append(watch)
         self.scope = scoped[0] if len(scoped) == 1 else _Scopes(scoped) if scoped else None
 
     def _end(self, context: Any, error: BaseException | None) -> None:
