@@ -26,7 +26,7 @@ from services.metered_chunks import MeteredChunkStore
 from services.metered_manifest import MeteredManifest
 from services.metric_families import Metrics
 from services.metrics import RpcMetrics
-from services.observed_calls import RpcCall
+from services.rpc_observer import RpcCall
 
 
 class _Details:

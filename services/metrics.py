@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.metric_families import UPLOAD_FIELDS, Metrics
-from services.observed_calls import RpcCall
+from services.rpc_observer import RpcCall
 
 __all__ = ["Metrics", "RpcMetrics"]
 

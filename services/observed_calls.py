@@ -1,8 +1,8 @@
 """`ObservedCalls`: the one interceptor that watches every RPC, for a list of observers.
 
 Owns the measuring of a call (wire bytes in and out, duration, final status), done once
-per call however many observers there are, and the `RpcObserver` Protocol they
-implement: services/metrics.py (metric families), services/rpclog.py (the log line) and
+per call however many observers there are, for the observers of services/rpc_observer.py:
+services/metrics.py (metric families), services/rpclog.py (the log line) and
 services/traced_calls.py (the SERVER span). services/server.py stacks it outside the
 authentication edge, so observers see the status the client sees, UNAUTHENTICATED
 included, and it is the only place that says which observers a process has.
@@ -20,56 +20,13 @@ that wants the replies has `sent`. Watches without them cost nothing per message
 from __future__ import annotations
 
 import contextlib
-import functools
 from time import perf_counter
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import Any, AsyncIterator, Callable
 
 import grpc
 
 from services.handlers import final_code, items_of, result_of, rewrap
-
-
-PROPAGATION_HEADERS = ("traceparent", "tracestate", "baggage")
-
-
-class RpcCall:
-    """One call as every observer sees it; `code` and `seconds` are set when it ends.
-    Observers get no metadata but the trace propagation headers: the rest holds the
-    bearer token, which no log line, metric or span may carry."""
-
-    __slots__ = ("method", "service", "name", "_metadata", "bytes_in", "bytes_out",
-                 "started", "code", "seconds")
-
-    def __init__(self, details: Any) -> None:
-        self.method, self.service, self.name = _names(details.method)
-        self._metadata = details.invocation_metadata
-        self.bytes_in = self.bytes_out = 0
-        self.started, self.code, self.seconds = perf_counter(), grpc.StatusCode.OK, 0.0
-
-    def trace_headers(self) -> dict[str, str]:
-        """The caller's W3C trace context (`traceparent`, `tracestate`, `baggage`)."""
-        return {k: v for k, v in self._metadata or () if k in PROPAGATION_HEADERS}
-
-
-@functools.cache     # bounded: only methods with a handler get here (the method table)
-def _names(path: str) -> tuple[str, str, str]:
-    """"/pkg.Service/Method" -> ("pkg.Service/Method", "pkg.Service", "Method")."""
-    method = path.lstrip("/")
-    return method, *method.rpartition("/")[::2]
-
-
-class CallWatch(Protocol):
-    """What one observer keeps of one call. Optional: `sent(message)`, told each reply
-    or item of a reply stream handed to gRPC; `enter() -> token` and `leave(token)`,
-    called around each step of the behavior."""
-
-    def ended(self, call: RpcCall) -> None:
-        """The call ended, with `call.code` and `call.seconds` set."""
-
-
-class RpcObserver(Protocol):
-    def watch(self, call: RpcCall) -> CallWatch | None:
-        """The watch of a call whose behavior starts now; None leaves the call alone."""
+from services.rpc_observer import CallWatch, RpcCall, RpcObserver
 
 
 class ObservedCalls(grpc.aio.ServerInterceptor):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from blockstore.caller import CURRENT_ACCOUNT
-from services.observed_calls import RpcCall
+from services.rpc_observer import RpcCall
 
 log = logging.getLogger("blockstore.rpc")
 QUIET_SERVICES = ("grpc.health.v1.Health",)

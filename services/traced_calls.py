@@ -18,7 +18,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 from blockstore.caller import CURRENT_ACCOUNT
-from services.observed_calls import RpcCall
+from services.rpc_observer import RpcCall
 
 UNTRACED_SERVICES = ("grpc.health.v1.Health",)
 # Server spans mark only the server's own faults as errors (OpenTelemetry's gRPC

@@ -12,6 +12,8 @@ Walks every Python source with `ast` and fails on an import that crosses a layer
 - `ebs_facade` (EBS direct over HTTP) sits beside the gRPC edge, on the planes' domain
   code: it imports no gRPC, no stubs (it never calls our own gRPC server) and no process
   wiring (services/ hands it what it needs), and nothing below it imports it.
+- The RPC observers (metrics, log line, span) know their role (services/rpc_observer.py),
+  not the one interceptor that measures calls for them (services/observed_calls.py).
 """
 
 from __future__ import annotations
@@ -100,6 +102,17 @@ def test_the_ebs_facade_uses_domain_code_not_grpc_and_nothing_below_uses_it():
     bad = violations(("ebs_facade",), GRPC + STUBS + ("services", "clients"))
     bad += violations(("control_plane", "data_plane"), ("ebs_facade",))
     assert not bad, "EBS facade layering broken:\n" + "\n".join(bad)
+
+
+def test_rpc_observers_know_their_role_not_the_interceptor():
+    """Metrics, log line and span observe calls through services/rpc_observer.py; the one
+    interceptor that measures them (services/observed_calls.py) stays replaceable."""
+    observers = [REPO / "services" / f"{name}.py" for name in ("metrics", "rpclog",
+                                                                "traced_calls")]
+    assert all(p.exists() for p in observers), "an observer module moved: update the list"
+    bad = [f"{p.relative_to(REPO)} imports services.observed_calls" for p in observers
+           if any(_matches(n, ("services.observed_calls",)) for n in imported_names(p))]
+    assert not bad, "observers reach into the interceptor:\n" + "\n".join(bad)
 
 
 def test_the_checker_sees_relative_and_from_imports(tmp_path, monkeypatch):
