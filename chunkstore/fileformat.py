@@ -2,6 +2,7 @@
 
     <root>/chunks/ab/cd/<64 hex>            a chunk (token abcd...)
     <root>/chunks/ab/cd/.tmp-<hex>-<pid>-<rand>    a put in progress, or left by a crash
+                                           (named temp files; see local_batch.py)
     <root>/chunks/ab/cd/.trash-<hex>-<rand>        a conditional delete in progress
     <root>/quarantine/<hex>.<time_ns>      a chunk that failed verification
 

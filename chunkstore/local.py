@@ -6,7 +6,8 @@ BLAKE3 matches; the event loop never blocks on disk or CPU work.
 
 Every blocking call, hash and (de)compression runs in an executor: the data plane serves
 many streams on one event loop, and blake3, zstandard and file I/O release the GIL, so
-threads give real parallelism. Layout and insert protocol: `fileformat.py`, `local_io.py`.
+threads give real parallelism. Layout: `fileformat.py`; insert protocol (`put` is a batch
+of one): `local_batch.py`; unnamed (O_TMPFILE) files, probed once here: `local_unnamed.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import AsyncIterator, Callable, Sequence, TypeVar
 
-from chunkstore import identity_file, local_io
+from chunkstore import identity_file, local_io, local_unnamed
 from chunkstore.local_batch import FilePut, put_files
 from chunkstore.fileformat import TEMP_PREFIX, TRASH_PREFIX, chunk_path, is_chunk_name
 from chunkstore.protocol import ChunkInfo, ChunkPut, Compression, StoredChunk
@@ -31,13 +32,22 @@ T = TypeVar("T")
 class LocalChunkStore:
     """Content-addressed files under `<root>/chunks/ab/cd/<hex>`; durable when `fsync`."""
 
-    def __init__(self, root: Path, *, fsync: bool = True, executor: Executor | None = None):
+    def __init__(self, root: Path, *, fsync: bool = True, executor: Executor | None = None,
+                 unnamed_files: bool = True):
+        """`unnamed_files=False`: named temp files even where O_TMPFILE works (the path
+        taken on filesystems without it; tests run both)."""
         self.root = Path(root)
         self.chunks_dir = self.root / "chunks"
         self.quarantine_dir = self.root / "quarantine"
         self.fsync = fsync
         self._executor = executor
         local_io.ensure_dir(self.chunks_dir, fsync)
+        self._link = local_unnamed.probe(self.chunks_dir) if unnamed_files else None
+
+    @property
+    def unnamed_files(self) -> bool:
+        """Whether new chunk files are written unnamed (O_TMPFILE) before being named."""
+        return self._link is not None
 
     def path_of(self, token: bytes) -> Path:
         """Where a chunk lives (for admin tools and tests; not part of the Protocol)."""
@@ -52,10 +62,9 @@ class LocalChunkStore:
         *, overwrite: bool = False,
     ) -> bool:
         check_put(token, payload, compression, plain_length)
-        return await self._run(
-            local_io.put_file, bytes(token), self.path_of(token), payload,
-            Compression(compression), plain_length, self.fsync, overwrite,
-        )
+        item = FilePut(bytes(token), self.path_of(token), payload, Compression(compression),
+                       plain_length, overwrite)
+        return (await self._run(put_files, [item], self.fsync, self._link))[0]
 
     async def put_many(self, puts: Sequence[ChunkPut]) -> list[bool]:
         """One worker-thread call for the whole batch (local_batch.py)."""
@@ -64,7 +73,7 @@ class LocalChunkStore:
             check_put(p.token, p.payload, p.compression, p.plain_length)
             items.append(FilePut(bytes(p.token), self.path_of(p.token), p.payload,
                                  Compression(p.compression), p.plain_length, p.overwrite))
-        return await self._run(put_files, items, self.fsync) if items else []
+        return await self._run(put_files, items, self.fsync, self._link) if items else []
 
     async def get(self, token: bytes) -> StoredChunk:
         return await self._run(self._get_sync, check_token(token))

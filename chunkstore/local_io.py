@@ -1,12 +1,8 @@
 """Blocking file operations of the local backend; `local.py` runs them off the event loop.
 
-Insert protocol (what makes a put atomic and durable):
-  1. write header + payload to a uniquely named temp file in the chunk's own directory,
-     fsync it;
-  2. `os.link` it to the final name, which fails if the chunk already exists (no clobber,
-     so concurrent writers in any number of processes agree on who created it);
-  3. fsync the directory (and any directory created on the way), then drop the temp name.
-A crash before 2 leaves only a temp file; after 2 the chunk is complete.
+Here: reading chunk files, directories made durable, the no-clobber link, and the GC
+delete that can not lose a chunk a put has just refreshed. The insert protocol itself
+(what makes a put atomic and durable) is `local_batch.py`.
 """
 
 from __future__ import annotations
@@ -17,9 +13,8 @@ from pathlib import Path
 
 from blockstore.errors import ChunkCorrupt, ChunkMissing
 
-from chunkstore.fileformat import HEADER_SIZE, TRASH_PREFIX, Header, pack_header
+from chunkstore.fileformat import HEADER_SIZE, TRASH_PREFIX, Header
 from chunkstore.fileformat import is_chunk_name, temp_name, unpack_header
-from chunkstore.protocol import Compression
 from chunkstore.verify import corrupt
 
 # Filesystems without hard links (some FUSE/SMB mounts) fall back to a clobbering rename.
@@ -90,44 +85,12 @@ def existing_is_sound(token: bytes, path: Path) -> bool | None:
     return True
 
 
-def write_temp(token: bytes, final: Path, header: bytes, payload: bytes, durable: bool) -> Path:
-    """Write a complete, fsynced copy next to its final name."""
-    ensure_dir(final.parent, durable)
-    tmp = final.parent / temp_name(token)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            write_all(fd, header, payload)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        # A full disk (ENOSPC) fails the write midway: the partial copy would hold
-        # space until GC's temp-file sweep, exactly when space is short.
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
 def write_all(fd: int, header: bytes, payload: bytes) -> None:
     written = os.writev(fd, [header, payload])     # one syscall in the common case
     if written < len(header) + len(payload):         # a short write: finish plainly
         rest = memoryview(header + payload)[written:]
         while rest:
             rest = rest[os.write(fd, rest):]
-
-
-def publish(tmp: Path, final: Path, replace: bool, durable: bool) -> bool:
-    """Give the temp file its final name; True if this call created the chunk."""
-    if replace:
-        os.replace(tmp, final)
-        created = True
-    else:
-        created = link_no_clobber(tmp, final)
-    if durable:
-        fsync_dir(final.parent)
-    return created
 
 
 def link_no_clobber(tmp: Path, final: Path) -> bool:
@@ -149,30 +112,6 @@ def link_no_clobber(tmp: Path, final: Path) -> bool:
         except FileNotFoundError:
             continue
     raise OSError(errno.EAGAIN, f"chunk file {final} keeps vanishing during put")
-
-
-def put_file(
-    token: bytes, final: Path, payload: bytes, compression: Compression, plain_length: int,
-    durable: bool, overwrite: bool = False,
-) -> bool:
-    """The whole insert; see the module docstring.
-
-    An existing chunk may have been linked by another writer that has not yet fsynced the
-    directory, so a durable put fsyncs it before reporting "already there" as well.
-    `overwrite` skips the existence check and renames over any copy: the same work as
-    a first insert whether or not the chunk was there.
-    """
-    sound = False if overwrite else existing_is_sound(token, final)
-    if sound:
-        if durable:
-            fsync_dir(final.parent)
-        return False
-    header = pack_header(compression, plain_length, len(payload))
-    tmp = write_temp(token, final, header, payload, durable)
-    try:
-        return publish(tmp, final, replace=sound is False, durable=durable)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def delete_if_older(token: bytes, path: Path, older_than: float, durable: bool = True) -> bool:

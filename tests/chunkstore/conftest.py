@@ -97,10 +97,11 @@ def _on_own_loop(coro) -> None:
 _prefixes = itertools.count()
 
 
-@pytest.fixture(params=["memory", "local", "s3", "metered"])
+@pytest.fixture(params=["memory", "local", "local-named", "s3", "metered"])
 async def store(request, tmp_path: Path):
     """`metered`: the local store under the metrics wrapper the server stacks on it
-    (services/metered_chunks.py), which must keep the whole contract."""
+    (services/metered_chunks.py), which must keep the whole contract. `local-named`:
+    the local store's named temp files, its way on filesystems without O_TMPFILE."""
     if request.param == "metered":
         from services.metered_chunks import MeteredChunkStore
         from services.metric_families import Metrics
@@ -109,6 +110,8 @@ async def store(request, tmp_path: Path):
         weed = request.getfixturevalue("seaweedfs")
         url = weed.url("conformance", f"t{next(_prefixes)}-{os.getpid()}")
         backend = S3ChunkStore(parse_s3_url(url, weed.env()))
+    elif request.param == "local-named":
+        backend = LocalChunkStore(tmp_path, unnamed_files=False)
     else:
         backend = MemoryChunkStore() if request.param == "memory" else LocalChunkStore(tmp_path)
     yield backend
