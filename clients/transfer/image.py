@@ -122,9 +122,33 @@ def encode(chunk: Chunk, level: int) -> bytes:
         frame = compressor(level).compress(data)
         if len(frame) < len(data):
             data, block.compression = frame, pb.COMPRESSION_ZSTD
-    block.data = data
     chunk.sent = len(data)
-    return request.SerializeToString()
+    return with_data(block, data)
+
+
+# Field tags (number << 3 | 2, length-delimited) of UploadBlocksRequest.block and
+# UploadBlock.data in protos/blockstore/v1/data_plane.proto.
+_BLOCK_TAG, _DATA_TAG = b"\x12", b"\x2a"
+
+
+def with_data(block: dp.UploadBlock, data: bytes) -> bytes:
+    """UploadBlocksRequest{block} serialized with `data` as the block's data, copying the
+    data once: setting `block.data` and serializing copies it twice. A parser reads the
+    fields of a message in any order, so the data field after the others is the same
+    message (tests/clients/test_image_encode.py parses it back)."""
+    head = block.SerializeToString()
+    field = _DATA_TAG + _varint(len(data))
+    return b"".join((_BLOCK_TAG, _varint(len(head) + len(field) + len(data)), head, field,
+                     data))
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
 
 
 def hash_many(reader: "ImageReader", indexes: range) -> list[Chunk]:

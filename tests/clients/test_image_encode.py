@@ -10,7 +10,7 @@ import zstandard
 
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
-from clients.transfer.image import DATA, Chunk, encode
+from clients.transfer.image import DATA, Chunk, encode, with_data
 
 SIZE = 1 << 20
 
@@ -36,3 +36,15 @@ def test_a_chunk_with_one_compressible_quarter_goes_compressed():
         assert block.compression == pb.COMPRESSION_ZSTD, quarter
         assert chunk.sent == len(block.data) < SIZE * 4 // 5
         assert zstandard.ZstdDecompressor().decompress(block.data) == mixed
+
+
+def test_data_framed_by_hand_parses_as_the_message_protobuf_builds():
+    block = dp.UploadBlock(offset=7 << 20, length=SIZE, checksum=b"c" * 32,
+                           compression=pb.COMPRESSION_ZSTD)
+    for size in (0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 4 << 20):
+        data = os.urandom(size)
+        expected = dp.UploadBlocksRequest()
+        expected.block.CopyFrom(block)
+        expected.block.data = data
+        parsed = dp.UploadBlocksRequest.FromString(with_data(block, data))
+        assert parsed == expected and parsed.WhichOneof("message") == "block", size
