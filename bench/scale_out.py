@@ -115,11 +115,18 @@ def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
     server = start_server(root, "--log-level", "WARNING", *extra)
     gib = size / float(1 << 30)
 
-    def cpu() -> tuple[float, float]:
-        """Server + stores, and the CLI clients (reaped children of this process)."""
+    def cpu() -> tuple[float, ...]:
+        """Server, PostgreSQL, SeaweedFS (process trees; 0 for SQLite + dir, which are in
+        the server) and the CLI clients (reaped children of this process)."""
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return (server.cpu_seconds() + sum(tree_cpu(p) for p in store_pids),
-                kids.ru_utime + kids.ru_stime)
+        stores = [tree_cpu(p) for p in store_pids] or [0.0, 0.0]
+        return (server.cpu_seconds(), *stores, kids.ru_utime + kids.ru_stime)
+
+    def per_gib(phase: str, before: tuple[float, ...]) -> dict[str, float]:
+        spent = [(b - a) / gib for a, b in zip(before, cpu())]
+        return {f"  {phase} CPU s/GiB server+stores": sum(spent[:3]),
+                **{f"    {phase} CPU s/GiB {who}": s for who, s in
+                   zip(("server", "PostgreSQL", "SeaweedFS", "client"), spent)}}
     try:
         where = ["--db", db] if db else ["--data-dir", str(root)]
         token = json.loads(cli({}, "account", "create", f"bench-{name}", *where,
@@ -127,18 +134,18 @@ def run_setup(name: str, root: Path, image: Path, size: int, extra: list[str],
         env = {"BLOCKSTORE_ADDRESS": server.address, "BLOCKSTORE_TOKEN": token}
         vol = json.loads(cli(env, "volume", "create", "--size", str(size), "--json")[1])
         vid = vol["volume"]["volume_id"]
+        figures = {"  load average before backup": os.getloadavg()[0]}
         before = cpu()
         secs, out = cli(env, "backup", str(image), "--volume", vid, "--json", "--no-progress")
-        figures = {"backup MB/s": size / secs / 1e6}
-        figures["  backup CPU s/GiB server+stores"], figures["  backup CPU s/GiB client"] = \
-            [(b - a) / gib for a, b in zip(before, cpu())]
+        figures["backup MB/s"] = size / secs / 1e6
+        figures.update(per_gib("backup", before))
         snap = json.loads(out)["snapshot_id"]
+        figures["  load average before restore"] = os.getloadavg()[0]
         before = cpu()
         secs, _ = cli(env, "download", "--snapshot", snap, str(root / "restored.img"),
                       "--no-progress")
         figures["restore MB/s"] = size / secs / 1e6
-        figures["  restore CPU s/GiB server+stores"], figures["  restore CPU s/GiB client"] = \
-            [(b - a) / gib for a, b in zip(before, cpu())]
+        figures.update(per_gib("restore", before))
         pg_pid = store_pids[0] if store_pids else None
         figures.update(asyncio.run(manifest_ops(
             server.address, token,
@@ -189,7 +196,7 @@ def print_single(results: dict, size: int) -> None:
     print(f"\n{'phase':32} {'sqlite+dir':>12} {'pg+s3':>12} {'pg+s3 / sqlite':>15}")
     for n in names:
         a, b = results["sqlite+dir"][n], results["pg+s3"][n]
-        ratio = f"{b / a:15.2f}" if a else f"{'-':>15}"
+        ratio = f"{b / a:15.2f}" if a and "load" not in n else f"{'-':>15}"
         print(f"{n:32} {a:12.1f} {b:12.1f} {ratio}")
     print(f"(image {size / MIB:.0f} MiB)", flush=True)
 
