@@ -66,6 +66,14 @@ class S3ChunkStore:
                           secret_access_key=config.secret_access_key,
                           client_options={"allow_http": config.endpoint.startswith("http:"),
                                           "connect_timeout": "5s", "timeout": "60s"},
+                          # Each PUT carries a CRC64-NVME of its body, which the store
+                          # checks before storing (SeaweedFS ignores the SigV4 payload
+                          # hash): a body damaged on the way is refused, not acknowledged.
+                          checksum_algorithm="crc64nvme",
+                          # The SigV4 payload hash (a SHA-256 of every body, the largest
+                          # CPU cost of a put here) guards against deliberate tampering
+                          # only, so it is sent only where a network can tamper.
+                          unsigned_payload=config.private_channel,
                           # Bounded: an unreachable store fails a call in seconds (the
                           # client sees UNAVAILABLE and retries), not after minutes.
                           retry_config={"max_retries": 3,

@@ -14,6 +14,7 @@ Object layout under PREFIX (the same bytes as the local backend's files, filefor
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +30,18 @@ class S3Config:
     region: str
     access_key_id: str
     secret_access_key: str
+
+    @property
+    def private_channel(self) -> bool:
+        """TLS or loopback: nothing between this process and the store can rewrite a
+        request body unnoticed (TLS authenticates the bytes; loopback has no wire)."""
+        parts = urlsplit(self.endpoint)
+        if parts.scheme == "https" or parts.hostname == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(parts.hostname or "").is_loopback
+        except ValueError:
+            return False                   # a host name: it may resolve anywhere
 
     def key(self, *parts: str) -> str:
         return self.prefix + "/".join(parts)
