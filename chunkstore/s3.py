@@ -105,7 +105,9 @@ class S3ChunkStore:
         return await put_each(self.put, puts)      # one request per object either way
 
     async def get(self, token: bytes) -> StoredChunk:
-        raw = await self.read_raw(check_token(token))
+        # A view of the client's buffer: verification reads it in place, and only what
+        # is handed out is copied (once), not the whole object twice on the way.
+        raw = await self._view(self.config.chunk_key(check_token(token)))
         if raw is None:
             raise ChunkMissing(f"chunk {token.hex()} is missing", token=token.hex())
         header = unpack_header(token, raw[:HEADER_SIZE], len(raw))
@@ -225,8 +227,12 @@ class S3ChunkStore:
         return True
 
     async def _read(self, key: str) -> bytes | None:
+        view = await self._view(key)
+        return None if view is None else bytes(view)
+
+    async def _view(self, key: str) -> memoryview | None:
         try:
-            return bytes(await (await obstore.get_async(self.s3, key)).bytes_async())
+            return memoryview(await (await obstore.get_async(self.s3, key)).bytes_async())
         except (NotFoundError, FileNotFoundError):
             return None
 

@@ -47,13 +47,16 @@ def corrupt(token: bytes, why: str) -> ChunkCorrupt:
 
 
 def verified_chunk(
-    token: bytes, compression: Compression, payload: bytes, plain_length: int
+    token: bytes, compression: Compression, payload: bytes | memoryview, plain_length: int
 ) -> StoredChunk:
-    """Decode and hash a stored payload; ChunkCorrupt unless it is exactly `token`."""
+    """Decode and hash a stored payload (bytes or a view of a buffer); ChunkCorrupt unless
+    it is exactly `token`."""
     try:
         plain = decode(compression, payload, plain_length)
     except DecodeError as exc:
         raise corrupt(token, str(exc)) from exc
     if blake3_token(plain) != token:
         raise corrupt(token, "BLAKE3 of the plain bytes does not match the token")
-    return StoredChunk(token, Compression(compression), plain_length, bytes(payload), plain)
+    # An uncompressed payload is the plain bytes (already a copy if it was a view).
+    stored = plain if Compression(compression) is Compression.NONE else bytes(payload)
+    return StoredChunk(token, Compression(compression), plain_length, stored, plain)
