@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BLOCKSTORE, REPO, create_account, make_image,  # noqa: E402
-                          start_server, warm_memory)
+from bench.common import (BLOCKSTORE, REPO, compile_sources, create_account,  # noqa: E402
+                          make_image, start_server, warm_memory)
 from clients.sizes import parse_size  # noqa: E402
 
 GIB = 1 << 30
@@ -103,7 +103,9 @@ def main() -> None:
     if args.warm_gib:
         warm_memory(args.warm_gib)
     sides = [("this", lambda w: ours(REPO, image, w))]
+    compile_sources()
     if args.before:
+        compile_sources(args.before.resolve())
         sides.append(("before", lambda w: ours(args.before.resolve(), image, w)))
     if not args.no_restic and shutil.which("restic"):
         sides.append(("restic", lambda w: restic(image, w)))

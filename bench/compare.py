@@ -9,7 +9,8 @@ blocks rewritten, then, in one run on this machine, with a warm page cache:
 - restic (`--compression auto`) and borg (`--compression zstd,3`, once with
   `--chunker-params fixed,1048576`, once with its default chunker): backup v1, backup v2,
   restore v2, each into a local repository (borg unencrypted; restic always encrypts).
-Installs restic and borgbackup with apt-get if they are missing (this is not a test).
+Installs restic and borgbackup with apt-get if they are missing (this is not a test), and
+byte-compiles our sources first, as an installed package has them (bench/common.py).
 Prints MB/s of logical image bytes, wall and CPU seconds (children's rusage, plus the
 server's CPU for ours), peak RSS (the client's VmHWM, polled; our server's shown apart),
 bytes stored on disk, and our ratio to each peer. Figures on a shared machine
@@ -34,9 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BLOCKSTORE, MIB, REPO, ServerProc, create_account,  # noqa: E402
-                          disk_usage, make_image, mutate_image, row, start_server,
-                          warm_memory)
+from bench.common import (BLOCKSTORE, MIB, REPO, ServerProc, compile_sources,  # noqa: E402
+                          create_account, disk_usage, make_image, mutate_image, row,
+                          start_server, warm_memory)
 from clients.sizes import parse_size  # noqa: E402
 
 PHASES = ("full", "incremental", "restore")
@@ -263,6 +264,7 @@ def main() -> None:
     size = parse_size(args.size)
     load = os.getloadavg()[0]              # other work on the machine skews every figure
     ensure_tools()
+    compile_sources()
     v1 = make_image(args.image_dir / f"blockstore-bench-{size}.img", size)
     if args.warm_gib:
         took = warm_memory(args.warm_gib)
