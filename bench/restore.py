@@ -10,6 +10,9 @@ in a rotating order, into a fresh file, and prints per restore: MB/s of image by
 time of the command, its start included), client CPU seconds, our server's CPU seconds,
 both per GiB, and the load average; then ranges per side and restic's wall time over
 ours per run (the ratio bench/compare.py prints). The machine is shared: read ranges.
+Client system CPU is printed apart: on this VM page-cache growth into memory the guest
+never touched costs several times the usual system time, so it varies with what ran
+before (see bench/common.warm_memory; `--warm-gib`, default 8 as bench/compare.py).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class Side:
     cwd: Path
     server: ServerProc | None = None
     out_of: Callable[[Path], Path] = lambda out: out      # where the restored image lands
-    rows: list[tuple[float, float, float, float]] = field(default_factory=list)
+    rows: list[tuple[float, float, float, float, float]] = field(default_factory=list)
 
 
 def ours(name: str, code: Path, image: Path, work: Path) -> Side:
@@ -77,8 +80,9 @@ def restic(image: Path, work: Path) -> Side:
                 out_of=lambda out: out / src.relative_to("/"))
 
 
-def restore(side: Side, out: Path, image: Path) -> tuple[float, float, float, float]:
-    """(wall, client CPU, server CPU, load) of one restore into `out`, checked byte-exact."""
+def restore(side: Side, out: Path, image: Path) -> tuple[float, float, float, float, float]:
+    """(wall, client CPU, server CPU, load, client system CPU) of one restore into `out`,
+    checked byte-exact."""
     s0 = side.server.cpu_seconds() if side.server else 0.0
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -92,7 +96,7 @@ def restore(side: Side, out: Path, image: Path) -> tuple[float, float, float, fl
     got = side.out_of(out)
     if subprocess.run(["cmp", "-s", str(got), str(image)]).returncode:
         raise RuntimeError(f"{side.name} restored an image that differs")
-    return wall, usage.ru_utime + usage.ru_stime, server, load
+    return wall, usage.ru_utime + usage.ru_stime, server, load, usage.ru_stime
 
 
 def rng(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -122,7 +126,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--before", type=Path, help="checkout of the code to compare with")
     p.add_argument("--no-restic", action="store_true")
-    p.add_argument("--warm-gib", type=float, default=4.0,
+    p.add_argument("--warm-gib", type=float, default=8.0,
                    help="touch this much fresh memory first (see bench/compare.py)")
     p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
     args = p.parse_args()
@@ -144,10 +148,11 @@ def main() -> None:
                 out = work / f"out-{side.name}"
                 side.rows.append(restore(side, out, image))
                 shutil.rmtree(out) if out.is_dir() else out.unlink()
-                wall, client, server, load = side.rows[-1]
+                wall, client, server, load, system = side.rows[-1]
+                per = GIB / args.size
                 print(f"run {run + 1} {side.name:7} {args.size / wall / 1e6:5.0f} MB/s  wall "
-                      f"{wall:5.2f} s  client {client * GIB / args.size:.2f}  server "
-                      f"{server * GIB / args.size:.2f}  (load {load:.1f})", flush=True)
+                      f"{wall:5.2f} s  client {client * per:.2f} (sys {system * per:.2f})  "
+                      f"server {server * per:.2f}  (load {load:.1f})", flush=True)
         report(sides, args.size)
     finally:
         for side in sides:
