@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/upload_chunks.py [--size 256M] [--chunk-size 64K] [--runs 3]
                                             [--before DIR] [--no-fsync] [--warm-dirs]
+                                            [--store-dir DIR]
 
 Uploads a deterministic VM-like image with `blockstore upload --create --chunk-size`
 into a fresh `blockstore serve` (fsync on) and prints, per run: MB/s of image bytes
@@ -13,6 +14,14 @@ tar -x -C DIR`); its server runs in turns with this one, same client, same image
 the two columns come from the same run. `--warm-dirs`: every chunk directory
 (`chunks/ab/cd`, 65,536) exists before the upload, as in a store of a few hundred
 thousand chunks or more; a fresh store also pays a mkdir for nearly every new chunk.
+`--store-dir DIR`: where the stores are made (default: the temp dir). Each run's store
+is removed after the last run, not before the next one: on ext4 without a journal (this
+machine's) the kernel allocates an inode near its parent directory and skips, one by
+one, every inode there freed in the last minutes, so a run made right after another
+run's store was deleted paid a scan per new file and directory (same-run figures: 0.20
+-> 0.38 -> 0.55 ms sys per chunk over three runs in a new top-level directory). Under a
+temp dir that other programs fill and empty the same scan comes from them; a directory
+of its own shows the store's own cost.
 The machine is shared: read ranges over runs, not single figures.
 """
 
@@ -64,26 +73,26 @@ def make_chunk_dirs(chunks: Path) -> None:
             (chunks / f"{top:02x}" / f"{sub:02x}").mkdir(parents=True, exist_ok=True)
 
 
-def one_run(code: Path, image: Path, chunk: int, extra: list[str], warm: bool) -> str:
-    with tempfile.TemporaryDirectory(prefix="blockstore-upchunks-") as tmp:
-        data = Path(tmp) / "data"
-        token = create_account(data, "bench")
-        if warm:
-            make_chunk_dirs(data / "chunks" / "chunks")     # the file store keeps them there
-        server = start_server(data, *extra, code=code)
-        pid = server.proc.pid
-        try:
-            env = {**os.environ, "BLOCKSTORE_TOKEN": token, "BLOCKSTORE_ADDRESS": server.address}
-            c0, (u0, s0), (v0, n0), t0 = children_cpu(), cpu(pid), switches(pid), time.perf_counter()
-            done = subprocess.run([*BLOCKSTORE, "upload", str(image), "--create",
-                                   "--no-progress", "--chunk-size", str(chunk)], env=env,
-                                  cwd=REPO, capture_output=True, text=True)
-            took = time.perf_counter() - t0
-            if done.returncode:
-                raise RuntimeError(f"blockstore upload failed: {done.stderr}")
-            (u1, s1), (v1, n1), c1 = cpu(pid), switches(pid), children_cpu()
-        finally:
-            server.stop()
+def one_run(code: Path, image: Path, chunk: int, extra: list[str], warm: bool,
+            store: Path) -> str:
+    data = store / "data"
+    token = create_account(data, "bench")
+    if warm:
+        make_chunk_dirs(data / "chunks" / "chunks")     # the file store keeps them there
+    server = start_server(data, *extra, code=code)
+    pid = server.proc.pid
+    try:
+        env = {**os.environ, "BLOCKSTORE_TOKEN": token, "BLOCKSTORE_ADDRESS": server.address}
+        c0, (u0, s0), (v0, n0), t0 = children_cpu(), cpu(pid), switches(pid), time.perf_counter()
+        done = subprocess.run([*BLOCKSTORE, "upload", str(image), "--create",
+                               "--no-progress", "--chunk-size", str(chunk)], env=env,
+                              cwd=REPO, capture_output=True, text=True)
+        took = time.perf_counter() - t0
+        if done.returncode:
+            raise RuntimeError(f"blockstore upload failed: {done.stderr}")
+        (u1, s1), (v1, n1), c1 = cpu(pid), switches(pid), children_cpu()
+    finally:
+        server.stop()
     n = image.stat().st_size // chunk
     return (f"{image.stat().st_size / took / 1e6:6.1f} MB/s  server {(u1 - u0) * 1e3 / n:.2f} "
             f"user + {(s1 - s0) * 1e3 / n:.2f} sys ms/chunk, {(v1 - v0) / n:4.1f} + "
@@ -101,6 +110,7 @@ def main() -> None:
     p.add_argument("--warm-dirs", action="store_true",
                    help="create all 65,536 chunk directories first (steady-state store)")
     p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
+    p.add_argument("--store-dir", type=Path, help="where the stores are made (default: temp dir)")
     args = p.parse_args()
     image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
     extra = ["--no-fsync"] if args.no_fsync else []
@@ -109,10 +119,12 @@ def main() -> None:
           f"{'no fsync' if args.no_fsync else 'fsync on'}"
           f"{', chunk directories made beforehand' if args.warm_dirs else ''}; server CPU and context switches "
           "are per chunk of the image")
-    for run in range(1, args.runs + 1):
-        for name, code in codes:
-            print(f"run {run} {name:6}  {one_run(code, image, args.chunk_size, extra, args.warm_dirs)}",
-                  flush=True)
+    with tempfile.TemporaryDirectory(prefix="blockstore-upchunks-", dir=args.store_dir) as tmp:
+        for run in range(1, args.runs + 1):
+            for name, code in codes:
+                store = Path(tmp) / f"{run}-{name}"
+                figures = one_run(code, image, args.chunk_size, extra, args.warm_dirs, store)
+                print(f"run {run} {name:6}  {figures}", flush=True)
 
 
 if __name__ == "__main__":
