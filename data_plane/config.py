@@ -19,12 +19,15 @@ class DataPlaneConfig:
     # memory to about window x batch (plain bytes, plus the wire copy while decoded).
     upload_window: int = 4
     # Data blocks of one stream are verified, encoded and stored in batches of up to this
-    # many plain bytes (at least one block): one worker-thread hop, one account lookup
-    # and one `put_many` per batch instead of per block (64 KiB chunks: 64 a batch, 1 MiB
-    # chunks: 4). A batch only fills while an earlier one of the stream is in flight.
+    # many plain bytes and blocks (at least one block): one worker-thread hop, one account
+    # lookup and one `put_many` per batch instead of per block (64 KiB chunks: 16 a batch,
+    # 1 MiB chunks: 4). A batch only fills while an earlier one of the stream is in flight.
     # 4 MiB, not 1: at 1 MiB chunks a batch per block spent ~0.4 s of server CPU per GiB
-    # on thread hops and lookups (bench/backup_cpu.py).
+    # on thread hops and lookups (bench/backup_cpu.py). 16 blocks at most: a batch's
+    # fsyncs run one after another in one thread, so 64 small chunks a batch made a
+    # 64 KiB upload slower (bench/upload_chunks.py).
     upload_batch_bytes: int = 4 << 20
+    upload_batch_blocks: int = 16
     # Chunks read ahead per download stream.
     download_window: int = 8
     # zstd level for data that arrives raw (1-3: fast; stored only when it saves space).
@@ -62,7 +65,8 @@ class DataPlaneConfig:
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
-        for name in ("upload_window", "upload_batch_bytes", "download_window", "workers",
+        for name in ("upload_window", "upload_batch_bytes", "upload_batch_blocks",
+                     "download_window", "workers",
                      "max_find_tokens", "max_ranges", "reference_batch", "upload_memory",
                      "max_upload_streams_per_account",
                      "max_upload_streams", "max_blocks_per_stream", "max_download_chunks",

@@ -67,7 +67,8 @@ class UploadSession:
         self.executor, self.config = executor, config
         self.operation = operation
         self._batches = Batches(self._store, memory or UploadMemory(config.upload_memory),
-                                config.upload_window, config.upload_batch_bytes)
+                                config.upload_window, config.upload_batch_bytes,
+                                config.upload_batch_blocks)
         self.result = UploadResult()
         self._seen: set[int] = set()
         self._zeros = bytes(target.chunk_size)

@@ -7,8 +7,9 @@ Rules kept:
   bytes come back when it is stored, fails, or the stream aborts;
 - the open batch is handed off before the stream waits for budget: bytes it holds come
   back only once stored, so a stream waiting on its own unsent batch would wait forever;
-- a batch is handed off when it holds `batch_bytes` of plain data, or at once when none
-  of the stream's batches is in flight (a slow client's blocks are not held back);
+- a batch is handed off when it holds `batch_bytes` of plain data or `batch_blocks`
+  blocks, or at once when none of the stream's batches is in flight (a slow client's
+  blocks are not held back);
 - at most `window` batches are in flight; the first failure is raised to the stream at
   its next block, or by `finish`.
 """
@@ -27,9 +28,9 @@ StoreBatch = Callable[[list[Item]], Awaitable[None]]
 
 class Batches:
     def __init__(self, store: StoreBatch, memory: UploadMemory, window: int,
-                 batch_bytes: int) -> None:
+                 batch_bytes: int, batch_blocks: int) -> None:
         self._store, self._memory = store, memory
-        self._window, self._batch_bytes = window, batch_bytes
+        self._window, self._batch_bytes, self._batch_blocks = window, batch_bytes, batch_blocks
         self._tasks: list[asyncio.Task] = []
         self._in_flight = 0
         self._slot_free = asyncio.Event()
@@ -48,7 +49,7 @@ class Batches:
         self._bytes += block.length
         if self._in_flight == 0:
             self._start()
-        elif self._bytes >= self._batch_bytes:
+        elif self._bytes >= self._batch_bytes or len(self._open) >= self._batch_blocks:
             await self._launch()
 
     async def finish(self) -> None:

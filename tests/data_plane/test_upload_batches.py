@@ -115,3 +115,16 @@ async def test_a_bad_block_inside_a_batch_fails_the_stream_and_names_its_offset(
     async with store.read() as tx:
         assert await tx.newest_rows(target.vid, target.version, 0, 63) == [], \
             "a failed stream writes no row"
+
+
+async def test_a_batch_holds_at_most_upload_batch_blocks(world):
+    """Small blocks fill a batch up to `upload_batch_blocks` even when their bytes stay
+    under `upload_batch_bytes`: a batch's fsyncs run one after another in one thread."""
+    store, chunks, executor, target = world
+    config = DataPlaneConfig(upload_batch_bytes=1 << 30, upload_batch_blocks=3)
+    session = UploadSession(target, chunks, store, executor, config)
+    for i in range(20):
+        await session.add(data_block(i))
+    result = await session.finish()
+    assert result.blocks_written == 20 and sum(chunks.batches) == 20
+    assert max(chunks.batches) <= 3, chunks.batches
