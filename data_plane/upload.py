@@ -12,7 +12,9 @@ Order of events for a stream (invariants 2-5 of docs/design.md):
    more than the hashing. At most `upload_window` batches are in flight, so a stream's
    memory is bounded whatever its length, and all streams of the process together hold
    at most `upload_memory` bytes of block data (hand-off and budget rules:
-   data_plane/upload_batches.py, data_plane/upload_memory.py).
+   data_plane/upload_batches.py, data_plane/upload_memory.py). Whether the account
+   already holds a chunk is looked up for several batches at once
+   (data_plane/held_lookups.py).
 3. When the client half-closes, every chunk write has finished; one manifest write
    transaction re-checks the target (a snapshot taken meanwhile, a completion or a
    deletion makes the stream fail), re-checks references against the account's chunk
@@ -36,6 +38,7 @@ from blockstore.errors import (BlockCountMismatch, ChunkCollected, InvalidArgume
 from chunkstore import ChunkPut, ChunkStore, Compression, Recheck, recheck
 from data_plane.blocks import BlockIn, Prepared, check_shape, prepare_batch
 from data_plane.config import DataPlaneConfig
+from data_plane.held_lookups import HeldLookups
 from data_plane.operations import Operation, Operations
 from data_plane.targets import Target, check_target
 from data_plane.upload_batches import Batches
@@ -78,6 +81,7 @@ class UploadSession:
         self._unchecked: list[bytes] = []
         self._reference_blocks = 0
         self._incoming: dict[bytes, int] = {}             # checksum -> length of data blocks
+        self._held = HeldLookups(store, target.account_id)
 
     async def add(self, block: BlockIn) -> None:
         t = self.target
@@ -99,11 +103,12 @@ class UploadSession:
         else:
             self._rows.append((index, b""))      # filled in when its batch is stored
             self._incoming[block.checksum] = block.length
+            self._held.arrived(block.checksum)
             await self._batches.add(block, len(self._rows) - 1)
 
     async def _store(self, batch: list[tuple[BlockIn, int]]) -> None:
-        """One worker-thread hop verifies and encodes the batch, one lookup and one
-        `put_many` store its new chunks."""
+        """One worker-thread hop verifies and encodes the batch, one `put_many` stores
+        its new chunks (after an account lookup, shared with later batches)."""
         loop = asyncio.get_running_loop()
         done = await loop.run_in_executor(
             self.executor, prepare_batch, [block for block, _ in batch],
@@ -131,7 +136,7 @@ class UploadSession:
             puts.append(ChunkPut(token, payload, compression, len(prepared.plain)))
         if not puts:
             return
-        held = await self._account_holds([p.token for p in puts])
+        held = await self._held.held([p.token for p in puts])
         # New to the caller, whether or not another account stores it: written and
         # charged like any new chunk, and with the same work, so neither the reply nor
         # its timing tells (bench/dedup_timing.py measures what is left).
@@ -152,10 +157,6 @@ class UploadSession:
             return written
         await self.chunks.put(put.token, put.payload, put.compression, put.plain_length)
         return True
-
-    async def _account_holds(self, tokens: list[bytes]) -> set[bytes]:
-        async with self.store.read() as tx:
-            return await tx.tokens_known(self.target.account_id, tokens)
 
     async def _check_references(self, tokens: list[bytes], tx: ManifestTx | None = None) -> None:
         """References must name chunks of the caller's own account, of the block's length."""
