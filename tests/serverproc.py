@@ -113,7 +113,7 @@ class ServerProcess:
     address: str = ""
     output: list[str] = field(default_factory=list)
 
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
+    def start(self, timeout: float = 60.0) -> "ServerProcess":
         self.output = []
         self.proc = subprocess.Popen([*self.prefix, *BLOCKSTORE, *self.args],
                                      stdout=subprocess.PIPE,
