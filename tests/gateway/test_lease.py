@@ -37,11 +37,13 @@ def test_same_cache_dir_takes_its_lease_back_at_once_another_waits_for_expiry(
     volume = create_volume(env, "4M")
     first = gateways(env, volume, "--lease-ttl", "3", cache_dir=tmp_path / "a")
     first.stop(signal.SIGKILL)
-    again = gateways(env, volume, "--lease-ttl", "3", cache_dir=tmp_path / "a")  # at once
+    # A TTL the next gateway's start cannot outlast even on a loaded machine: with 3 s,
+    # a start that took longer under load 12-20 found the lease expired and was served.
+    again = gateways(env, volume, "--lease-ttl", "10", cache_dir=tmp_path / "a")  # at once
     again.stop(signal.SIGKILL)
     assert "VOLUME_IN_USE" in refused(env, volume, tmp_path / "b")
-    deadline = time.monotonic() + 30
-    while True:   # the dead holder's lease runs out within its 3 s TTL
+    deadline = time.monotonic() + 60
+    while True:   # the dead holder's lease runs out within its 10 s TTL
         try:
             gateways(env, volume, cache_dir=tmp_path / "b")
             break
