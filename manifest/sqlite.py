@@ -11,6 +11,7 @@
 - A transaction is begun cancellation-safely (`_begin`): a caller cancelled while its
   BEGIN runs must not leave the connection inside a transaction, or that connection
   would hold SQLite's write lock (or a stale read snapshot) for every later user.
+  Likewise a query never leaves a half-read statement behind (manifest/sqlite_common.py).
 """
 
 from __future__ import annotations

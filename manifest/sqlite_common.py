@@ -1,8 +1,14 @@
 """Shared pieces of the SQLite queries: the fetch helpers and batching.
 
-Owns `SqliteQueries` (a connection inside one transaction) and batching. Rule: a list of
-values bound one parameter each (`IN (?, ...)`: `_all_in`, `_execute_in`) goes in batches
-of `MAX_VARS`, well below SQLite's host-parameter limit. Column lists and row decoding
+Owns `SqliteQueries` (a connection inside one transaction) and batching. Rules:
+- A query runs to its end in one call on the connection's thread (`execute_fetchall`),
+  so no half-read statement outlives the call, whatever happens to the caller. A live
+  statement pins its connection's WAL read snapshot across COMMIT and the next BEGIN:
+  a reader cancelled just as its cursor came back (its traceback keeping the cursor)
+  returned its connection to the pool still on that snapshot, and the next reader
+  missed rows committed since (a download its own active-operation row).
+- A list of values bound one parameter each (`IN (?, ...)`: `_all_in`, `_execute_in`)
+  goes in batches of `MAX_VARS`, well below SQLite's host-parameter limit. Column lists and row decoding
 are manifest/rows.py's (re-exported).
 """
 
@@ -32,12 +38,12 @@ class SqliteQueries:
         self.conn = conn
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        """The first row of a query of at most one row (every caller's is keyed or LIMIT 1)."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def _all_in(self, sql: str, values: list, before: Sequence[Any] = (),
                       after: Sequence[Any] = ()) -> list:
