@@ -326,7 +326,7 @@ def main(argv: list[str]) -> int:
     except ValueError as err:
         print(f"blockstore: error: {err}", file=sys.stderr)
         return 2
-    reuse_freed_buffers(64 << 20)       # servers, gc and verify move chunk-sized buffers
+    reuse_freed_buffers(64 << 20, arenas=2)   # servers, gc and verify move chunk-sized buffers
     try:
         if args.command == "account":
             asyncio.run(_account_create(args) if args.account_command == "create"
