@@ -13,6 +13,7 @@ import threading
 import blake3
 import zstandard
 
+from blockstore.compressible import worth_compressing
 from chunkstore.protocol import Compression
 
 TOKEN_LENGTH = 32
@@ -45,23 +46,6 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     if not hasattr(_local, "decompressor"):
         _local.decompressor = zstandard.ZstdDecompressor()
     return _local.decompressor
-
-
-# A big chunk is compressed whole only when a sample of it compresses: zstd level 1
-# spends ~0.9 ms on a MiB of random data (encrypted or already compressed, a third of a
-# typical VM image) only to find it does not shrink; the sample costs ~1/32 of that. It
-# is slices spread over the chunk, so a chunk with any compressible part still is tried.
-SAMPLE_FROM = 256 << 10           # below this, trying the whole chunk is cheap enough
-SAMPLE_SLICES, SAMPLE_SLICE = 4, 8 << 10
-
-
-def worth_compressing(plain: bytes, compressor: zstandard.ZstdCompressor) -> bool:
-    """False when a sample of a big chunk does not shrink by at least 1/32."""
-    if len(plain) < SAMPLE_FROM:
-        return True
-    view, step = memoryview(plain), len(plain) // SAMPLE_SLICES
-    sample = b"".join(view[i * step:i * step + SAMPLE_SLICE] for i in range(SAMPLE_SLICES))
-    return len(compressor.compress(sample)) < len(sample) * 31 // 32
 
 
 def encode(plain: bytes, level: int = 1) -> tuple[Compression, bytes]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import grpc
 
+from blockstore.protowire import varint
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from blockstore.v1 import data_plane_pb2_grpc as dp_grpc
@@ -22,15 +23,6 @@ COMPRESSION_PB = {"none": pb.COMPRESSION_NONE, "zstd": pb.COMPRESSION_ZSTD}
 _DATA_KEY = bytes([5 << 3 | 2])        # DownloadBlocksResponse.data: field 5, length-delimited
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def block_wire(b: BlockOut) -> bytes:
     """`b` as the wire bytes of a DownloadBlocksResponse."""
     head = dp.DownloadBlocksResponse(offset=b.offset, length=b.length, checksum=b.checksum,
@@ -38,7 +30,7 @@ def block_wire(b: BlockOut) -> bytes:
                                      zero=b.zero).SerializeToString()
     if not b.data:
         return head
-    return b"".join((head, _DATA_KEY, _varint(len(b.data)), b.data))
+    return b"".join((head, _DATA_KEY, varint(len(b.data)), b.data))
 
 
 class _Table:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import blake3
 import zstandard
 
+from blockstore.compressible import worth_compressing
+from blockstore.protowire import varint
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 
@@ -33,23 +35,6 @@ def decompressor() -> zstandard.ZstdDecompressor:
     if not hasattr(_local, "decompressor"):
         _local.decompressor = zstandard.ZstdDecompressor()
     return _local.decompressor
-
-
-# A big chunk is compressed whole only when a sample of it compresses: zstd level 1
-# spends ~0.9 ms on a MiB of random data (encrypted or already compressed, a third of a
-# typical VM image) only to find it does not shrink; the sample costs ~1/32 of that. It
-# is slices spread over the chunk, so a chunk with any compressible part still is tried.
-SAMPLE_FROM = 256 << 10           # below this, trying the whole chunk is cheap enough
-SAMPLE_SLICES, SAMPLE_SLICE = 4, 8 << 10
-
-
-def worth_compressing(data: bytes, zstd: zstandard.ZstdCompressor) -> bool:
-    """False when a sample of a big chunk does not shrink by at least 1/32."""
-    if len(data) < SAMPLE_FROM:
-        return True
-    view, step = memoryview(data), len(data) // SAMPLE_SLICES
-    sample = b"".join(view[i * step:i * step + SAMPLE_SLICE] for i in range(SAMPLE_SLICES))
-    return len(zstd.compress(sample)) < len(sample) * 31 // 32
 
 
 @dataclass(slots=True)
@@ -137,18 +122,9 @@ def with_data(block: dp.UploadBlock, data: bytes) -> bytes:
     fields of a message in any order, so the data field after the others is the same
     message (tests/clients/test_image_encode.py parses it back)."""
     head = block.SerializeToString()
-    field = _DATA_TAG + _varint(len(data))
-    return b"".join((_BLOCK_TAG, _varint(len(head) + len(field) + len(data)), head, field,
+    field = _DATA_TAG + varint(len(data))
+    return b"".join((_BLOCK_TAG, varint(len(head) + len(field) + len(data)), head, field,
                      data))
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def hash_many(reader: "ImageReader", indexes: range) -> list[Chunk]:
