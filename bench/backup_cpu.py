@@ -15,7 +15,6 @@ client and server run in turns with this one's, so both columns come from one ru
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -28,11 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BLOCKSTORE, REPO, compile_sources, create_account,  # noqa: E402
-                          make_image, start_server, warm_memory)
-from clients.sizes import parse_size  # noqa: E402
-
-GIB = 1 << 30
+from bench.common import (BLOCKSTORE, GIB, REPO, ab_image, compile_sources,  # noqa: E402
+                          create_account, start_server)
 
 
 def children_cpu() -> float:
@@ -89,19 +85,8 @@ def line(name: str, size: int, figures: tuple[float, float, float]) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=parse_size, default=GIB)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--before", type=Path, help="checkout of the code to compare with")
-    p.add_argument("--no-restic", action="store_true")
-    p.add_argument("--warm-gib", type=float, default=4.0,
-                   help="touch this much fresh memory first (see bench/common.warm_memory)")
-    p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
-    args = p.parse_args()
-    image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
+    args, image = ab_image(__doc__.splitlines()[0], warm_gib=4.0)
     subprocess.run(["cat", str(image)], stdout=subprocess.DEVNULL, check=True)  # page cache
-    if args.warm_gib:
-        warm_memory(args.warm_gib)
     sides = [("this", lambda w: ours(REPO, image, w))]
     compile_sources()
     if args.before:

@@ -5,18 +5,21 @@ Benchmarks print figures; they are never tests and never fail on timing.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 MIB = 1 << 20
+GIB = 1 << 30
 REPO = Path(__file__).resolve().parent.parent
 BLOCKSTORE = [sys.executable, "-m", "blockstore"]
 
@@ -192,3 +195,24 @@ def warm_memory(gib: float) -> float:
         for _ in range(size // len(block)):
             m.write(block)
     return time.perf_counter() - start
+
+
+def ab_image(description: str, warm_gib: float) -> tuple[argparse.Namespace, Path]:
+    """The flags and image of a bench that runs this checkout, `--before DIR`'s code and
+    restic in turns on one VM-like image (bench/backup_cpu.py, bench/restore.py), with
+    fresh memory touched once first (`warm_memory`)."""
+    from clients.sizes import parse_size
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--size", type=parse_size, default=GIB)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--before", type=Path, help="checkout of the code to compare with")
+    p.add_argument("--no-restic", action="store_true")
+    p.add_argument("--warm-gib", type=float, default=warm_gib,
+                   help="touch this much fresh memory first (see warm_memory)")
+    p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
+    args = p.parse_args()
+    image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
+    if args.warm_gib:
+        warm_memory(args.warm_gib)
+    return args, image

@@ -17,7 +17,6 @@ before (see bench/common.warm_memory; `--warm-gib`, default 8 as bench/compare.p
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,11 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BLOCKSTORE, REPO, ServerProc, create_account, make_image,  # noqa: E402
-                          start_server, warm_memory)
-from clients.sizes import parse_size  # noqa: E402
-
-GIB = 1 << 30
+from bench.common import (BLOCKSTORE, GIB, REPO, ServerProc, ab_image,  # noqa: E402
+                          create_account, start_server)
 
 
 @dataclass
@@ -121,18 +117,7 @@ def report(sides: list[Side], size: int) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=parse_size, default=GIB)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--before", type=Path, help="checkout of the code to compare with")
-    p.add_argument("--no-restic", action="store_true")
-    p.add_argument("--warm-gib", type=float, default=8.0,
-                   help="touch this much fresh memory first (see bench/compare.py)")
-    p.add_argument("--image-dir", type=Path, default=Path(tempfile.gettempdir()))
-    args = p.parse_args()
-    image = make_image(args.image_dir / f"blockstore-bench-{args.size}.img", args.size)
-    if args.warm_gib:
-        warm_memory(args.warm_gib)
+    args, image = ab_image(__doc__.splitlines()[0], warm_gib=8.0)
     work = Path(tempfile.mkdtemp(prefix="blockstore-restore-", dir=args.image_dir))
     sides: list[Side] = []
     try:
