@@ -5,19 +5,14 @@ In-process, on a real SQLite file and chunk directory; bench/upload_commit.py me
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-import pytest
-
-from chunkstore import Compression, LocalChunkStore, blake3_token
+from chunkstore import Compression, blake3_token
 from data_plane.blocks import BlockIn
 from data_plane.config import DataPlaneConfig
 from data_plane.operations import Operations
-from data_plane.targets import check_target
 from data_plane.upload import UploadSession
-from manifest import Account, Volume
-from manifest.sqlite import SqliteManifest
+from tests.data_plane.sessions import upload_target
 
 CHUNK = 64 << 10
 ACCOUNT = "acct-lock"
@@ -51,27 +46,13 @@ class LockWatch:
         return call
 
 
-@pytest.fixture
-async def world(tmp_path):
-    store = await SqliteManifest.open(tmp_path / "manifest.db")
-    executor = ThreadPoolExecutor(2)
-    yield store, LocalChunkStore(tmp_path / "chunks", executor=executor), executor
-    await store.close()
-    executor.shutdown()
-
-
-async def test_the_commit_of_a_stream_of_references_touches_no_chunk_under_the_lock(world):
-    store, chunks, executor = world
+async def test_the_commit_of_a_stream_of_references_touches_no_chunk_under_the_lock(local_stores):
+    store, chunks, executor = local_stores
     datas = [bytes([n]) * CHUNK for n in range(1, 9)]
     tokens = [blake3_token(d) for d in datas]
     for token, data in zip(tokens, datas):
         await chunks.put(token, data, Compression.NONE, CHUNK)
-    async with store.write() as tx:
-        await tx.insert_account(Account(ACCOUNT, "lock", 0), b"h" * 32)
-        await tx.record_chunks([(t, CHUNK, CHUNK) for t in tokens], 0)
-        await tx.add_account_tokens(ACCOUNT, tokens)
-        await tx.insert_volume(Volume(0, "vol-lock", ACCOUNT, 16 * CHUNK, CHUNK, "", 1, 0))
-        target = await check_target(tx, ACCOUNT, "vol-lock", "", 0)
+    target = await upload_target(store, ACCOUNT, "vol-lock", 16 * CHUNK, CHUNK, tokens)
     watch = LockWatch(store, chunks)
     operations = Operations(store)
     async with operations.running("upload") as op:

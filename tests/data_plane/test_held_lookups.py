@@ -7,17 +7,12 @@ In-process, on a real SQLite file and chunk directory."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from chunkstore import Compression, LocalChunkStore, blake3_token
+from chunkstore import Compression, blake3_token
 from data_plane.blocks import BlockIn
 from data_plane.config import DataPlaneConfig
-from data_plane.targets import check_target
 from data_plane.upload import UploadSession
-from manifest import Account, Volume
-from manifest.sqlite import SqliteManifest
+from tests.data_plane.sessions import upload_target
 
 CHUNK = 64 << 10
 ACCOUNT = "acct-held"
@@ -35,28 +30,14 @@ class CountedReads:
         return self.store.write()
 
 
-@pytest.fixture
-async def world(tmp_path):
-    store = await SqliteManifest.open(tmp_path / "manifest.db")
-    executor = ThreadPoolExecutor(2)
-    yield store, LocalChunkStore(tmp_path / "chunks", executor=executor), executor
-    await store.close()
-    executor.shutdown()
-
-
-async def test_a_stream_of_one_chunk_batches_looks_up_its_account_a_few_times(world):
-    store, chunks, executor = world
+async def test_a_stream_of_one_chunk_batches_looks_up_its_account_a_few_times(local_stores):
+    store, chunks, executor = local_stores
     datas = [os.urandom(CHUNK) for _ in range(16)]      # incompressible: stored as sent
     tokens = [blake3_token(d) for d in datas]
     held = tokens[::3]                             # the account holds every third chunk
     for token in held:
         await chunks.put(token, datas[tokens.index(token)], Compression.NONE, CHUNK)
-    async with store.write() as tx:
-        await tx.insert_account(Account(ACCOUNT, "held", 0), b"h" * 32)
-        await tx.record_chunks([(t, CHUNK, CHUNK) for t in held], 0)
-        await tx.add_account_tokens(ACCOUNT, held)
-        await tx.insert_volume(Volume(0, "vol-held", ACCOUNT, 16 * CHUNK, CHUNK, "", 1, 0))
-        target = await check_target(tx, ACCOUNT, "vol-held", "", 0)
+    target = await upload_target(store, ACCOUNT, "vol-held", 16 * CHUNK, CHUNK, held)
     counted = CountedReads(store)
     # One block per batch, as with 1 MiB chunks; blocks arrive faster than batches finish.
     config = DataPlaneConfig(upload_batch_bytes=CHUNK)

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from blockstore.errors import ChecksumMismatch
-from chunkstore import LocalChunkStore, blake3_token, encode
+from chunkstore import blake3_token, encode
 from data_plane.blocks import BlockIn
 from data_plane.config import DataPlaneConfig
-from data_plane.targets import check_target
 from data_plane.upload import UploadSession
 from data_plane.upload_memory import UploadMemory
-from manifest import Account, Volume
-from manifest.sqlite import SqliteManifest
+from tests.data_plane.sessions import upload_target
 
 CHUNK = 64 << 10
 ACCOUNT = "acct-batches"
@@ -39,17 +36,10 @@ class CountingChunks:
 
 
 @pytest.fixture
-async def world(tmp_path):
-    store = await SqliteManifest.open(tmp_path / "manifest.db")
-    executor = ThreadPoolExecutor(2)
-    async with store.write() as tx:
-        await tx.insert_account(Account(ACCOUNT, "batches", 0), b"h" * 32)
-        await tx.insert_volume(Volume(0, "vol-b", ACCOUNT, 64 * CHUNK, CHUNK, "", 1, 0))
-        target = await check_target(tx, ACCOUNT, "vol-b", "", 0)
-    chunks = CountingChunks(LocalChunkStore(tmp_path / "chunks", executor=executor))
-    yield store, chunks, executor, target
-    await store.close()
-    executor.shutdown()
+async def world(local_stores):
+    store, chunks, executor = local_stores
+    target = await upload_target(store, ACCOUNT, "vol-b", 64 * CHUNK, CHUNK)
+    return store, CountingChunks(chunks), executor, target
 
 
 def data_block(i: int, data: bytes | None = None) -> BlockIn:
