@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import subprocess
+import sys
 
 import botocore.session
 import pytest
@@ -95,6 +97,21 @@ def isolate_aws(monkeypatch) -> None:
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                  "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EBS"):
         monkeypatch.delenv(name, raising=False)
+
+
+def aws_cli(endpoint: str, account: dict, home, *args: str) -> subprocess.CompletedProcess:
+    """`aws ebs ARGS... --endpoint-url ENDPOINT --output json` with the account's keys and
+    nothing of this machine's AWS setup: no config or credentials file, no instance
+    metadata, one attempt."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
+           "AWS_ACCESS_KEY_ID": account["access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": account["secret_access_key"],
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+           "AWS_MAX_ATTEMPTS": "1", "AWS_PAGER": ""}
+    return subprocess.run([sys.executable, "-m", "awscli", "ebs", *args,
+                           "--endpoint-url", endpoint, "--output", "json"],
+                          capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture(scope="module")

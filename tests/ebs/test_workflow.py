@@ -9,8 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -18,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.ebs.conftest import BLOCK, sha
+from tests.ebs.conftest import BLOCK, aws_cli, sha
 
 BLOCKS = 64
 THREADS = 8
@@ -130,16 +128,7 @@ def test_boto3_workflow_then_the_aws_cli_reads_the_same_snapshot(server, account
 
 
 def aws(server, account: dict, home, operation: str, *args: str) -> dict:
-    """`aws ebs OPERATION ...` with the account's keys and nothing of this machine's AWS
-    setup: no config or credentials file, no instance metadata, loopback endpoint."""
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-           "AWS_ACCESS_KEY_ID": account["access_key_id"],
-           "AWS_SECRET_ACCESS_KEY": account["secret_access_key"],
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-           "AWS_MAX_ATTEMPTS": "1", "AWS_PAGER": ""}
-    done = subprocess.run([sys.executable, "-m", "awscli", "ebs", operation, *args,
-                           "--endpoint-url", server.ebs, "--output", "json"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    """`aws ebs OPERATION ...` against the server, its JSON reply (tests/ebs/conftest.aws_cli)."""
+    done = aws_cli(server.ebs, account, home, operation, *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import boto3
@@ -18,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, SSLError
 
-from tests.ebs.conftest import BLOCK, ebs_endpoint, isolate_aws, sha
+from tests.ebs.conftest import BLOCK, aws_cli, ebs_endpoint, isolate_aws, sha
 from tests.serverproc import blockstore_cmd, create_account, serve
 from tests.tls.certs import have_openssl
 from tests.tls.test_tls import tls_flags
@@ -74,19 +72,6 @@ def write_snapshot(client) -> tuple[str, dict[int, bytes]]:
     return sid, blocks
 
 
-def aws_cli(server, home, pki, *args: str) -> subprocess.CompletedProcess:
-    account = server.account
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-           "AWS_ACCESS_KEY_ID": account["access_key_id"],
-           "AWS_SECRET_ACCESS_KEY": account["secret_access_key"],
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-           "AWS_MAX_ATTEMPTS": "1", "AWS_PAGER": ""}
-    return subprocess.run([sys.executable, "-m", "awscli", "ebs", *args,
-                           "--endpoint-url", server.ebs, "--output", "json"],
-                          capture_output=True, text=True, env=env, timeout=120)
-
-
 def test_boto3_and_the_aws_cli_read_and_write_over_https(tls_server, pki, tmp_path):
     assert tls_server.ebs.startswith("https://127.0.0.1:"), "the server announces https"
     client = ebs(tls_server, verify=str(pki.path("ca.pem")))
@@ -97,12 +82,12 @@ def test_boto3_and_the_aws_cli_read_and_write_over_https(tls_server, pki, tmp_pa
     for i, data in blocks.items():
         got = client.get_snapshot_block(SnapshotId=sid, BlockIndex=i, BlockToken=listed[i])
         assert got["BlockData"].read() == data, f"block {i} read back over https"
-    done = aws_cli(tls_server, tmp_path, pki, "list-snapshot-blocks", "--snapshot-id", sid,
+    done = aws_cli(tls_server.ebs, tls_server.account, tmp_path, "list-snapshot-blocks", "--snapshot-id", sid,
                    "--ca-bundle", str(pki.path("ca.pem")))
     assert done.returncode == 0, done.stderr
     assert {b["BlockIndex"]: b["BlockToken"] for b in json.loads(done.stdout)["Blocks"]} \
         == listed, "the AWS CLI sees what boto3 wrote"
-    done = aws_cli(tls_server, tmp_path, pki, "list-snapshot-blocks", "--snapshot-id", sid)
+    done = aws_cli(tls_server.ebs, tls_server.account, tmp_path, "list-snapshot-blocks", "--snapshot-id", sid)
     assert done.returncode != 0 and "SSL" in done.stderr, \
         "the CLI without --ca-bundle does not trust the test CA"
 
