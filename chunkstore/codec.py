@@ -8,17 +8,13 @@ other size is rejected before or while inflating it.
 
 from __future__ import annotations
 
-import threading
-
 import blake3
 import zstandard
 
-from blockstore.compressible import worth_compressing
+from blockstore.compressible import compressor, decompressor, worth_compressing
 from chunkstore.protocol import Compression
 
 TOKEN_LENGTH = 32
-
-_local = threading.local()
 
 
 class DecodeError(ValueError):
@@ -34,25 +30,11 @@ def blake3_token(plain: bytes) -> bytes:
     return blake3.blake3(plain).digest()
 
 
-def _compressor(level: int) -> zstandard.ZstdCompressor:
-    """One compressor per thread and level: zstd contexts are not thread-safe."""
-    cache = _local.__dict__.setdefault("compressors", {})
-    if level not in cache:
-        cache[level] = zstandard.ZstdCompressor(level=level, write_content_size=True)
-    return cache[level]
-
-
-def _decompressor() -> zstandard.ZstdDecompressor:
-    if not hasattr(_local, "decompressor"):
-        _local.decompressor = zstandard.ZstdDecompressor()
-    return _local.decompressor
-
-
 def encode(plain: bytes, level: int = 1) -> tuple[Compression, bytes]:
     """Compress with zstd if that saves space, else keep the bytes raw."""
-    compressor = _compressor(level)
-    if worth_compressing(plain, compressor):
-        frame = compressor.compress(plain)
+    zstd = compressor(level)
+    if worth_compressing(plain, zstd):
+        frame = zstd.compress(plain)
         if len(frame) < len(plain):
             return Compression.ZSTD, frame
     return Compression.NONE, bytes(plain)
@@ -82,7 +64,7 @@ def _inflate(frame: bytes, plain_length: int) -> bytes:
     if claimed not in (-1, plain_length):
         raise DecodeError(f"zstd frame claims {claimed} bytes, expected {plain_length}")
     try:
-        plain = _decompressor().decompress(
+        plain = decompressor().decompress(
             frame, max_output_size=max(plain_length, 1), allow_extra_data=False
         )
     except zstandard.ZstdError as exc:

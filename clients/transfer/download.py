@@ -28,11 +28,11 @@ import blake3
 import grpc
 import zstandard
 
+from blockstore.compressible import decompressor
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 from clients.errors import BlockstoreError, DataLoss
 from clients.retry import retryable
-from clients.transfer.image import decompressor
 from clients.transfer.output import can_punch, fill_zeros, start_writeback
 from clients.transfer.stats import TransferStats
 from clients.transfer.tuning import MIB, Tuning

@@ -7,34 +7,16 @@ An image shorter than the volume reads as zeros past its end, so a volume rounde
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 
 import blake3
-import zstandard
 
-from blockstore.compressible import worth_compressing
+from blockstore.compressible import compressor, worth_compressing
 from blockstore.protowire import varint
 from blockstore.v1 import common_pb2 as pb
 from blockstore.v1 import data_plane_pb2 as dp
 
 ZERO, REFERENCE, DATA = "zero", "reference", "data"
-_local = threading.local()
-
-
-def compressor(level: int) -> zstandard.ZstdCompressor:
-    """One zstd context per worker thread and level (contexts are not thread-safe, and
-    making one per chunk costs about a third of compressing an incompressible MiB)."""
-    cache = _local.__dict__.setdefault("compressors", {})
-    if level not in cache:
-        cache[level] = zstandard.ZstdCompressor(level=level, write_content_size=True)
-    return cache[level]
-
-
-def decompressor() -> zstandard.ZstdDecompressor:
-    if not hasattr(_local, "decompressor"):
-        _local.decompressor = zstandard.ZstdDecompressor()
-    return _local.decompressor
 
 
 @dataclass(slots=True)
